@@ -1,0 +1,117 @@
+"""Command line: the only place that prints, picks exit codes and turns errors into messages.
+
+Exit codes: 0 = done, no error findings; 1 = at least one error finding (analyze);
+2 = bad input or usage (a file that cannot be read, an unknown option).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from . import __version__
+from .errors import SipdiagError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class _Group(click.Group):
+    """Turns sipdiag errors into one line and exit code 2; tracebacks only with --debug."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except SipdiagError as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"sipdiag: error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except (KeyboardInterrupt, BrokenPipeError):
+            ctx.exit(130)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="sipdiag")
+@click.option("--debug", is_flag=True, help="Show Python tracebacks for internal errors.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """sipdiag: find why SIP calls and registrations fail.
+
+    Give it a capture (pcap, pcapng, gzip'd or not) or a text trace (Asterisk `pjsip set
+    logger` output, chan_sip debug, ngrep, FreeSWITCH siptrace, sngrep export).
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "jsonl"]), default="text",
+              show_default=True, help="text: one line per message; json: one document; jsonl: one object per line.")
+@click.option("--anomalies/--no-anomalies", default=True, show_default=True,
+              help="Also list malformed or odd input (text format).")
+@click.pass_context
+def messages(ctx: click.Context, files: tuple[str, ...], fmt: str, anomalies: bool) -> None:
+    """List the SIP messages in FILES, one line each, like `tshark -Y sip`.
+
+    Columns: file, frame (or L<line> for text logs), time relative to the first packet,
+    source -> destination, transport, request line or status line, Call-ID, CSeq.
+    """
+    from .dissect import read_messages
+    from .report.listing import anomaly_line, input_json, message_json, message_line
+    from .sip.message import Anomaly, SipMessage
+
+    failed = False
+    doc_inputs, doc_messages, doc_anomalies = [], [], []
+    for path in files:
+        try:
+            source, items = read_messages(path)
+            count = 0
+            label = path
+            for item in items:
+                base = source.summary.first_time
+                if isinstance(item, SipMessage):
+                    count += 1
+                    if fmt == "text":
+                        click.echo(message_line(item, base, label))
+                    elif fmt == "jsonl":
+                        click.echo(json.dumps({"type": "message", **message_json(item, base)}))
+                    else:
+                        doc_messages.append(message_json(item, base))
+                elif isinstance(item, Anomaly):
+                    if fmt == "text":
+                        if anomalies:
+                            click.echo(anomaly_line(item, label))
+                    elif fmt == "jsonl":
+                        click.echo(json.dumps({"type": "anomaly", **item.to_json()}))
+                    else:
+                        doc_anomalies.append(item.to_json())
+        except SipdiagError as exc:
+            if ctx.obj.get("debug"):
+                raise
+            click.echo(f"sipdiag: error: {exc}", err=True)
+            failed = True
+            continue
+        summary = source.summary
+        info = input_json(summary, count)
+        if fmt == "json":
+            doc_inputs.append(info)
+        elif fmt == "jsonl":
+            click.echo(json.dumps({"type": "input", **info}))
+        else:
+            for w in summary.warnings:
+                click.echo(f"sipdiag: warning: {w}", err=True)
+            local = f"; logging host {summary.local_address}" if summary.local_address else ""
+            click.echo(f"# {path}: {summary.format}, {summary.packets} "
+                       f"{'packets' if summary.format.startswith('pcap') else 'lines'}, {count} SIP messages{local}",
+                       err=True)
+    if fmt == "json":
+        click.echo(json.dumps({"schema": "sipdiag.messages/1", "inputs": doc_inputs,
+                               "messages": doc_messages, "anomalies": doc_anomalies}, indent=2))
+    ctx.exit(EXIT_BAD_INPUT if failed else EXIT_OK)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Output: what the user reads (terminal text, JSON, HTML)."""

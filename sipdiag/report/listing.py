@@ -1,0 +1,62 @@
+"""The `sipdiag messages` listing: one line per SIP message, like `tshark -Y sip`, or JSON."""
+
+from __future__ import annotations
+
+from ..sip.message import Anomaly, SipMessage
+from ..sources.frame import InputSummary
+
+SCHEMA = "sipdiag.messages/1"
+
+
+def where(msg: SipMessage | Anomaly) -> str:
+    """'frame 12' or 'line 40'."""
+    o = msg.origin
+    if o.frame is not None:
+        return f"{o.frame:>6}"
+    if o.line is not None:
+        return f"L{o.line:<5}"
+    return "     -"
+
+
+def relative_time(t: float | None, base: float | None) -> str:
+    if t is None:
+        return "       -"
+    if base is None:
+        return f"{t:8.3f}"
+    return f"{t - base:8.3f}"
+
+
+def message_line(msg: SipMessage, base: float | None, source_label: str) -> str:
+    cseq = f"{msg.cseq[0]} {msg.cseq[1]}" if msg.cseq else "-"
+    return (
+        f"{source_label}  {where(msg)}  {relative_time(msg.time, base)}  "
+        f"{str(msg.src):>21} -> {str(msg.dst):<21}  {msg.transport:<4}  "
+        f"{msg.start_line}  [{msg.call_id or '-'}]  {cseq}"
+    )
+
+
+def anomaly_line(anomaly: Anomaly, source_label: str) -> str:
+    return f"{source_label}  {where(anomaly)}  ! {anomaly.name}: {anomaly.detail}"
+
+
+def message_json(msg: SipMessage, base: float | None) -> dict:
+    out = msg.to_json()
+    if msg.time is not None and base is not None:
+        out["time_relative"] = round(msg.time - base, 6)
+    return out
+
+
+def input_json(summary: InputSummary, sip_messages: int) -> dict:
+    out = {
+        "path": summary.path,
+        "format": summary.format,
+        "packets": summary.packets,
+        "sip_messages": sip_messages,
+        "warnings": [str(w) for w in summary.warnings],
+        "facts": dict(summary.facts),
+    }
+    if summary.link_types:
+        out["link_types"] = sorted(summary.link_types)
+    if summary.local_address:
+        out["local_address"] = summary.local_address
+    return out

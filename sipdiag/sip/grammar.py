@@ -1,0 +1,136 @@
+"""SIP and SDP grammar in one place, each pattern beside the RFC rule it implements.
+
+Leniencies are deliberate and say which real-world input needs them. Patterns work on
+`str` (messages are decoded as UTF-8 with replacement, then parsed); the start-line sniffing
+patterns work on `bytes` because they run on every datagram of a capture.
+"""
+
+from __future__ import annotations
+
+import re
+
+# RFC 3261 §25.1: token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~")
+TOKEN = r"[A-Za-z0-9\-.!%*_+`'~]+"
+
+# RFC 3261 §25.1: Request-Line = Method SP Request-URI SP SIP-Version CRLF
+# Leniency: methods are matched case-sensitively in upper case only (extension methods are
+# tokens, but every real method is upper case, and this keeps HTTP-like text out); the version
+# is matched case-insensitively ("sip/2.0" is seen from some old gateways).
+REQUEST_LINE = re.compile(r"^([A-Z][A-Z0-9_\-]*) +(\S+) +(SIP/2\.0)\s*$", re.IGNORECASE)
+_REQUEST_METHOD = re.compile(r"^[A-Z][A-Z0-9_\-]*$")
+
+# RFC 3261 §25.1: Status-Line = SIP-Version SP Status-Code SP Reason-Phrase CRLF
+# Leniency: the reason phrase may be empty and the space before it missing (seen from
+# SIPp scenarios and some SBCs sending "SIP/2.0 200").
+STATUS_LINE = re.compile(r"^SIP/2\.0 +(\d{3})(?: +(.*?))?\s*$", re.IGNORECASE)
+
+# Bytes-level sniffing, used on every UDP datagram: a request line or a status line at the
+# very start. Leading CR/LF (keep-alives before a message) is allowed.
+SNIFF = re.compile(rb"^(?:\r?\n)*(?:SIP/2\.0 \d{3}|[A-Z][A-Z0-9_\-]{1,31} [^ \r\n]{1,2048} SIP/2\.0\r?\n)", re.IGNORECASE)
+# Where a message may start inside a stream picked up mid-way.
+START_IN_STREAM = re.compile(rb"(?:^|\n)((?:SIP/2\.0 \d{3} |[A-Z][A-Z0-9_\-]{1,31} [^ \r\n]{1,2048} SIP/2\.0\r?\n))")
+
+# RFC 3261 §7.3.3: compact header forms; plus RFC 3265 (o, u), RFC 3515 (r), RFC 3892 (b),
+# RFC 4028 (x), RFC 3841 (a, j, d), RFC 8224 (y), RFC 4474 (n).
+COMPACT_FORMS = {
+    "i": "Call-ID",
+    "m": "Contact",
+    "e": "Content-Encoding",
+    "l": "Content-Length",
+    "c": "Content-Type",
+    "f": "From",
+    "s": "Subject",
+    "k": "Supported",
+    "t": "To",
+    "v": "Via",
+    "o": "Event",
+    "u": "Allow-Events",
+    "r": "Refer-To",
+    "b": "Referred-By",
+    "x": "Session-Expires",
+    "a": "Accept-Contact",
+    "j": "Reject-Contact",
+    "d": "Request-Disposition",
+    "y": "Identity",
+    "n": "Identity-Info",
+}
+
+# Canonical spelling of common headers, so lookups and output are uniform.
+CANONICAL = {
+    name.lower(): name
+    for name in (
+        "Accept", "Accept-Encoding", "Accept-Language", "Alert-Info", "Allow", "Allow-Events",
+        "Authentication-Info", "Authorization", "Call-ID", "Call-Info", "Contact",
+        "Content-Disposition", "Content-Encoding", "Content-Language", "Content-Length",
+        "Content-Type", "CSeq", "Date", "Error-Info", "Event", "Expires", "From", "In-Reply-To",
+        "Max-Forwards", "Min-Expires", "MIME-Version", "Organization", "P-Asserted-Identity",
+        "P-Preferred-Identity", "Path", "Priority", "Privacy", "Proxy-Authenticate",
+        "Proxy-Authorization", "Proxy-Require", "RAck", "Reason", "Record-Route", "Refer-To",
+        "Referred-By", "Remote-Party-ID", "Reply-To", "Require", "Retry-After", "Route", "RSeq",
+        "Server", "Session-Expires", "Subject", "Subscription-State", "Supported", "Timestamp",
+        "To", "Unsupported", "User-Agent", "Via", "Warning", "WWW-Authenticate", "Min-SE",
+        "Diversion", "History-Info", "X-Asterisk-HangupCause", "Identity", "Service-Route",
+    )
+}
+
+# Headers whose value is a comma-separated list of elements (RFC 3261 §7.3.1), so several
+# header lines and one line with commas mean the same thing.
+LIST_HEADERS = frozenset(
+    {"Via", "Contact", "Route", "Record-Route", "Path", "Service-Route", "Allow", "Supported",
+     "Require", "Proxy-Require", "Unsupported", "Allow-Events", "Accept", "Accept-Encoding"}
+)
+
+# RFC 3261 §25.1 header line: field-name HCOLON field-value; HCOLON = *( SP / HTAB ) ":" SWS
+HEADER_LINE = re.compile(r"^([^:\s][^:]*?)[ \t]*:[ \t]*(.*)$")
+
+# RFC 3261 §19.1.1 SIP-URI: sip:user:password@host:port;uri-parameters?headers
+# Leniency: user parts with unescaped characters outside `unreserved` are accepted (phones put
+# '#' and spaces-as-%20 there); host may be an IPv6 reference [..].
+URI = re.compile(
+    r"^(?P<scheme>sips?|tel|urn|[a-zA-Z][a-zA-Z0-9+.\-]*):"
+    r"(?:(?P<user>[^:@;?]*)(?::(?P<password>[^@;?]*))?@)?"
+    r"(?P<host>\[[0-9A-Fa-f:.]+\]|[^:;?\[\]]*)"
+    r"(?::(?P<port>\d*))?"
+    r"(?P<params>;[^?]*)?"
+    r"(?:\?(?P<headers>.*))?$"
+)
+
+# RFC 3261 §20.42 Via: sent-protocol LWS sent-by *( SEMI via-params )
+VIA = re.compile(r"^\s*(?P<proto>[^/\s]+)\s*/\s*(?P<version>[^/\s]+)\s*/\s*(?P<transport>\S+)\s+(?P<rest>.*)$")
+
+# RFC 3261 §25.1 IPv4address and an IPv6reference; used to call a host "an IP literal".
+IPV4 = re.compile(r"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$")
+
+# RFC 2617 / RFC 3261 §25.1 digest parameters: auth-param = token "=" ( token / quoted-string )
+AUTH_PARAM = re.compile(r'\s*([A-Za-z0-9_\-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))\s*,?')
+
+# RFC 3261 §20.16 CSeq = 1*DIGIT LWS Method
+CSEQ = re.compile(r"^\s*(\d+)\s+(\S+)\s*$")
+
+# RFC 2046 §5.1.1 boundary parameter of multipart bodies.
+BOUNDARY = re.compile(r'boundary\s*=\s*"?([^";]+)"?', re.IGNORECASE)
+
+
+def is_request_method(token: str) -> bool:
+    return bool(_REQUEST_METHOD.match(token))
+
+
+def canonical_header(name: str) -> str:
+    """Canonical header name, expanding compact forms (RFC 3261 §7.3.3)."""
+    low = name.strip().lower()
+    if len(low) == 1 and low in COMPACT_FORMS:
+        return COMPACT_FORMS[low]
+    found = CANONICAL.get(low)
+    if found:
+        return found
+    return "-".join(part[:1].upper() + part[1:] for part in name.strip().split("-"))
+
+
+def is_ip_literal(host: str | None) -> bool:
+    """True for an IPv4 dotted quad or a bracketed/bare IPv6 address."""
+    if not host:
+        return False
+    if IPV4.match(host):
+        return True
+    h = host.strip("[]")
+    return ":" in h and all(c in "0123456789abcdefABCDEF:." for c in h)

@@ -1,0 +1,269 @@
+"""Structured SIP header values: URIs, name-addr, Via, digest credentials, CSeq.
+
+Every parser here takes a header value string and returns a value object, or None when the
+value cannot be understood; none of them raises on peer input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .grammar import AUTH_PARAM, CSEQ, URI, VIA, is_ip_literal
+
+
+def split_list(value: str) -> list[str]:
+    """Split a comma-separated header value, ignoring commas in quotes and <...>."""
+    out, buf, quoted, angle, escaped = [], [], False, 0, False
+    for ch in value:
+        if escaped:
+            buf.append(ch)
+            escaped = False
+            continue
+        if ch == "\\" and quoted:
+            escaped = True
+        elif ch == '"':
+            quoted = not quoted
+        elif ch == "<" and not quoted:
+            angle += 1
+        elif ch == ">" and not quoted and angle:
+            angle -= 1
+        elif ch == "," and not quoted and not angle:
+            item = "".join(buf).strip()
+            if item:
+                out.append(item)
+            buf = []
+            continue
+        buf.append(ch)
+    item = "".join(buf).strip()
+    if item:
+        out.append(item)
+    return out
+
+
+def parse_params(text: str) -> dict[str, str | None]:
+    """';a=b;c' → {'a': 'b', 'c': None}; names lower-cased, quotes kept off values."""
+    params: dict[str, str | None] = {}
+    for part in _split_semis(text):
+        part = part.strip()
+        if not part:
+            continue
+        if "=" in part:
+            k, v = part.split("=", 1)
+            v = v.strip()
+            if len(v) >= 2 and v[0] == '"' and v[-1] == '"':
+                v = v[1:-1]
+            params[k.strip().lower()] = v
+        else:
+            params[part.lower()] = None
+    return params
+
+
+def _split_semis(text: str) -> list[str]:
+    out, buf, quoted = [], [], False
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        if ch == ";" and not quoted:
+            out.append("".join(buf))
+            buf = []
+        else:
+            buf.append(ch)
+    out.append("".join(buf))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Uri:
+    """A parsed URI (sip, sips, tel, or other schemes with host-less forms)."""
+
+    raw: str
+    scheme: str
+    user: str | None
+    host: str | None
+    port: int | None
+    params: dict = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def host_is_ip(self) -> bool:
+        return is_ip_literal(self.host)
+
+    @property
+    def bare_host(self) -> str | None:
+        """Host without IPv6 brackets."""
+        return self.host.strip("[]") if self.host else self.host
+
+    @property
+    def transport(self) -> str | None:
+        t = self.params.get("transport")
+        return t.upper() if t else None
+
+    @property
+    def aor(self) -> str:
+        """scheme:user@host, the address-of-record form (no port, no parameters)."""
+        if self.scheme == "tel":
+            return self.raw.split(";")[0]
+        user = f"{self.user}@" if self.user else ""
+        return f"{self.scheme}:{user}{self.host or ''}"
+
+    def __str__(self) -> str:
+        return self.raw
+
+
+def parse_uri(text: str | None) -> Uri | None:
+    if not text:
+        return None
+    text = text.strip()
+    if text.lower().startswith("tel:"):
+        body = text[4:]
+        number, _, rest = body.partition(";")
+        return Uri(text, "tel", number, None, None, parse_params(rest))
+    m = URI.match(text)
+    if not m:
+        return None
+    scheme = m.group("scheme").lower()
+    port = m.group("port")
+    params = parse_params(m.group("params")[1:]) if m.group("params") else {}
+    host = m.group("host") or None
+    return Uri(text, scheme, m.group("user") or None, host, int(port) if port else None, params)
+
+
+@dataclass(frozen=True, slots=True)
+class NameAddr:
+    """A From/To/Contact/Route value: display name, URI and header parameters."""
+
+    raw: str
+    display: str | None
+    uri: Uri | None
+    params: dict = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def tag(self) -> str | None:
+        return self.params.get("tag")
+
+
+def parse_name_addr(text: str | None) -> NameAddr | None:
+    """RFC 3261 §20.10 name-addr / addr-spec, with header params after the URI."""
+    if text is None:
+        return None
+    text = text.strip()
+    if not text:
+        return None
+    if text == "*":
+        return NameAddr(text, None, None, {})
+    lt = _find_unquoted(text, "<")
+    if lt >= 0:
+        gt = text.find(">", lt)
+        if gt < 0:
+            return NameAddr(text, None, parse_uri(text[lt + 1 :]), {})
+        display = text[:lt].strip()
+        if len(display) >= 2 and display[0] == '"' and display[-1] == '"':
+            display = display[1:-1].replace('\\"', '"')
+        rest = text[gt + 1 :].strip()
+        params = parse_params(rest[1:]) if rest.startswith(";") else {}
+        return NameAddr(text, display or None, parse_uri(text[lt + 1 : gt]), params)
+    # addr-spec: parameters after the URI belong to the header (RFC 3261 §20.10)
+    uri_text, _, rest = text.partition(";")
+    return NameAddr(text, None, parse_uri(uri_text), parse_params(rest))
+
+
+def _find_unquoted(text: str, ch: str) -> int:
+    quoted = False
+    for i, c in enumerate(text):
+        if c == '"':
+            quoted = not quoted
+        elif c == ch and not quoted:
+            return i
+    return -1
+
+
+@dataclass(frozen=True, slots=True)
+class Via:
+    """One Via element (RFC 3261 §20.42, RFC 3581 rport)."""
+
+    raw: str
+    transport: str
+    host: str
+    port: int | None
+    params: dict = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def branch(self) -> str | None:
+        return self.params.get("branch")
+
+    @property
+    def received(self) -> str | None:
+        return self.params.get("received")
+
+    @property
+    def rport(self) -> int | None:
+        v = self.params.get("rport")
+        return int(v) if v and v.isdigit() else None
+
+    @property
+    def has_rport(self) -> bool:
+        return "rport" in self.params
+
+    @property
+    def sent_by(self) -> str:
+        h = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{h}:{self.port}" if self.port else h
+
+
+def parse_via(text: str) -> Via | None:
+    m = VIA.match(text)
+    if not m:
+        return None
+    rest = m.group("rest").strip()
+    sent_by, _, params = rest.partition(";")
+    sent_by = sent_by.strip()
+    host, port = _split_host_port(sent_by)
+    if not host:
+        return None
+    return Via(text.strip(), m.group("transport").upper(), host, port, parse_params(params))
+
+
+def _split_host_port(text: str) -> tuple[str, int | None]:
+    if text.startswith("["):
+        end = text.find("]")
+        host = text[1:end] if end > 0 else text[1:]
+        rest = text[end + 1 :] if end > 0 else ""
+        port = rest[1:] if rest.startswith(":") else ""
+    elif text.count(":") > 1:  # bare IPv6 (seen from some IPv6 stacks)
+        return text, None
+    else:
+        host, _, port = text.partition(":")
+    port = port.strip()
+    return host.strip(), int(port) if port.isdigit() else None
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """A WWW-/Proxy-Authenticate challenge or (Proxy-)Authorization credentials."""
+
+    scheme: str
+    params: dict = field(default_factory=dict, hash=False, compare=False)
+
+    def get(self, name: str) -> str | None:
+        return self.params.get(name.lower())
+
+
+def parse_credentials(text: str | None) -> Credentials | None:
+    """RFC 3261 §25.1 challenge / credentials: scheme followed by auth-params."""
+    if not text:
+        return None
+    text = text.strip()
+    scheme, _, rest = text.partition(" ")
+    params: dict[str, str] = {}
+    for m in AUTH_PARAM.finditer(rest):
+        value = m.group(2) if m.group(2) is not None else m.group(3)
+        params[m.group(1).lower()] = value.replace('\\"', '"') if value else value
+    return Credentials(scheme, params)
+
+
+def parse_cseq(text: str | None) -> tuple[int, str] | None:
+    if not text:
+        return None
+    m = CSEQ.match(text)
+    if not m:
+        return None
+    return int(m.group(1)), m.group(2).upper()

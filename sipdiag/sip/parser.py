@@ -1,0 +1,137 @@
+"""Bytes of one SIP message → `SipMessage` (with anomalies) or `Anomaly`. Sans-I/O.
+
+How this works: leading CR/LF is skipped, the head is split from the body at the first empty
+line (CRLF CRLF; bare LF LF accepted for pasted text), the start line decides request vs.
+response, header lines are unfolded (RFC 3261 §7.3.1 continuation lines start with SP/HT)
+and compact names expanded. What is wrong but recoverable (a header line without a colon,
+a missing mandatory header, a Content-Length that disagrees with the body) becomes an
+anomaly on the message. Only input whose first line is no SIP start line at all is returned
+as a bare `Anomaly`. Nothing here raises on peer input.
+"""
+
+from __future__ import annotations
+
+from ..sources.frame import Endpoint, Origin
+from .grammar import HEADER_LINE, REQUEST_LINE, STATUS_LINE, canonical_header
+from .message import Anomaly, SipMessage
+
+MANDATORY = ("Via", "From", "To", "Call-ID", "CSeq")
+"""RFC 3261 §8.1.1: headers every request (and its responses) must carry."""
+
+
+def split_head(data: bytes) -> tuple[bytes, bytes, bool]:
+    """Return (head, body, terminated): the head ends at the first empty line."""
+    crlf = data.find(b"\r\n\r\n")
+    lf = data.find(b"\n\n")
+    if crlf >= 0 and (lf < 0 or crlf <= lf):
+        return data[:crlf], data[crlf + 4 :], True
+    if lf >= 0:
+        return data[:lf], data[lf + 2 :], True
+    return data, b"", False
+
+
+def parse_message(
+    data: bytes,
+    *,
+    origin: Origin,
+    time: float | None = None,
+    src: Endpoint = Endpoint(None, None),
+    dst: Endpoint = Endpoint(None, None),
+    transport: str = "UDP",
+) -> SipMessage | Anomaly:
+    raw = data
+    data = data.lstrip(b"\r\n")
+    head_bytes, body, terminated = split_head(data)
+    head = head_bytes.decode("utf-8", "replace")
+    lines = head.split("\n")
+    start = lines[0].rstrip("\r")
+    anomalies: list[Anomaly] = []
+
+    method = request_uri = reason = None
+    status = None
+    m = REQUEST_LINE.match(start)
+    if m and not start.upper().startswith("SIP/"):
+        method, request_uri = m.group(1).upper(), m.group(2)
+    else:
+        s = STATUS_LINE.match(start)
+        if not s:
+            return Anomaly("malformed-start-line", f"not a SIP start line: {start[:120]!r}", origin, raw[:2048])
+        status, reason = int(s.group(1)), (s.group(2) or "")
+        if not 100 <= status <= 699:
+            anomalies.append(Anomaly("bad-status-code", f"status code {status} outside 100-699", origin))
+
+    headers: list[tuple[str, str]] = []
+    for line in lines[1:]:
+        line = line.rstrip("\r")
+        if not line:
+            continue
+        if line[0] in " \t":
+            if headers:
+                name, value = headers[-1]
+                headers[-1] = (name, f"{value} {line.strip()}".strip())
+            else:
+                anomalies.append(Anomaly("bad-header-line", f"continuation line before any header: {line[:80]!r}", origin))
+            continue
+        hm = HEADER_LINE.match(line)
+        if not hm:
+            anomalies.append(Anomaly("bad-header-line", f"header line without a colon: {line[:80]!r}", origin))
+            continue
+        headers.append((canonical_header(hm.group(1)), hm.group(2).strip()))
+
+    if not terminated:
+        if head_bytes.endswith(b"\n") or not body:
+            anomalies.append(Anomaly("unterminated-headers", "no empty line after the headers", origin))
+
+    msg = SipMessage(
+        origin=origin,
+        time=time,
+        src=src,
+        dst=dst,
+        transport=transport,
+        raw=raw,
+        start_line=start,
+        method=method,
+        request_uri=request_uri,
+        status=status,
+        reason=reason,
+        headers=headers,
+        body=body,
+        anomalies=anomalies,
+    )
+    _check(msg, anomalies, origin)
+    return msg
+
+
+def _check(msg: SipMessage, anomalies: list[Anomaly], origin: Origin) -> None:
+    present = {n for n, _ in msg.headers}
+    missing = [h for h in MANDATORY if h not in present]
+    if missing:
+        anomalies.append(Anomaly("missing-header", "missing mandatory header(s): " + ", ".join(missing), origin))
+    if "CSeq" in present:
+        if msg.cseq is None:
+            anomalies.append(Anomaly("bad-cseq", f"CSeq not understood: {msg.header('CSeq')!r}", origin))
+        elif msg.method and msg.cseq[1] != msg.method:
+            anomalies.append(
+                Anomaly("cseq-method-mismatch", f"CSeq method {msg.cseq[1]} differs from {msg.method}", origin)
+            )
+    cl = msg.header("Content-Length")
+    if cl is not None:
+        text = cl.strip()
+        if not text.isdigit():
+            anomalies.append(Anomaly("bad-content-length", f"Content-Length not a number: {cl!r}", origin))
+        else:
+            declared = int(text)
+            if declared > len(msg.body):
+                anomalies.append(
+                    Anomaly("truncated-body", f"Content-Length {declared} but only {len(msg.body)} body bytes", origin)
+                )
+            elif declared < len(msg.body) and msg.body[declared:].strip(b"\r\n\x00 "):
+                anomalies.append(
+                    Anomaly(
+                        "content-length-mismatch",
+                        f"Content-Length {declared} but {len(msg.body)} body bytes follow",
+                        origin,
+                    )
+                )
+    elif msg.transport in ("TCP", "TLS") and msg.body:
+        anomalies.append(Anomaly("missing-content-length", "stream message without Content-Length", origin))

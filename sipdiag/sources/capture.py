@@ -1,0 +1,162 @@
+"""Capture files (pcap, pcapng, gzip'd) → `Frame`s: the packet pipeline, streaming.
+
+records (pcapfile) → link/IP/tunnels/fragments (packet) → UDP datagrams as they are,
+TCP through the reassembler (tcp) and, for WebSocket connections, the frame decoder
+(websocket), SCTP DATA chunks (sctp). Memory stays flat: nothing is kept per packet, only
+per open stream or pending fragment, each bounded.
+
+`datagram_filter`, when set by the caller, is asked about every UDP/SCTP payload before a
+`Frame` is built, so a capture full of RTP costs little; the reader itself knows nothing of
+what the caller looks for.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterator
+
+from .frame import Endpoint, Frame, InputSummary, Origin
+from .linklayer import LINKTYPE_NAMES, SUPPORTED_LINKTYPES
+from .packet import PacketDecoder
+from .pcapfile import is_capture_magic, read_records
+from .sctp import data_chunks
+from .tcp import TcpReassembler
+from .websocket import WebSocketTracker
+
+MAX_WARNINGS_PER_KIND = 5
+
+
+def is_capture(head: bytes) -> bool:
+    return is_capture_magic(head)
+
+
+class CaptureReader:
+    """Reads one capture file; iterate once."""
+
+    def __init__(self, path: str, opener: Callable, gzipped: bool = False) -> None:
+        self.path = path
+        self._opener = opener
+        self._gzipped = gzipped
+        self.summary = InputSummary(path)
+        self.datagram_filter: Callable[[bytes], bool] | None = None
+        self._problem_counts: dict[str, int] = {}
+
+    def _problem(self, frame: int, text: str) -> None:
+        seen = self._problem_counts.get(text, 0)
+        self._problem_counts[text] = seen + 1
+        if seen < MAX_WARNINGS_PER_KIND:
+            self.summary.warn(Origin(self.path, frame=frame), text)
+
+    def __iter__(self) -> Iterator[Frame]:
+        summary = self.summary
+        path = self.path
+        keep = self.datagram_filter
+        decoder = PacketDecoder()
+        tcp = TcpReassembler()
+        ws = WebSocketTracker()
+        seen_streams: set[tuple] = set()
+        tls_streams: set[tuple] = set()
+        bad_links: set[int] = set()
+        fh = self._opener()
+        last_origin = Origin(path)
+        last_time = None
+        try:
+            for rec in read_records(fh, summary):
+                summary.packets += 1
+                t = rec.time
+                if t is not None:
+                    summary.saw_time(t)
+                linktype = rec.linktype
+                if linktype not in SUPPORTED_LINKTYPES:
+                    if linktype not in bad_links:
+                        bad_links.add(linktype)
+                        self._problem(rec.number, f"link type {linktype} is not supported; its packets are skipped")
+                    continue
+                summary.link_types.add(LINKTYPE_NAMES[linktype])
+                problems: list[str] = []
+                segments = decoder.decode(linktype, rec.data, t, problems)
+                for p in problems:
+                    self._problem(rec.number, p)
+                if not segments:
+                    continue
+                origin = Origin(path, frame=rec.number)
+                last_origin, last_time = origin, t
+                for seg in segments:
+                    if seg.tunnel:
+                        summary.count("tunnelled_packets")
+                    proto = seg.proto
+                    if proto == "UDP":
+                        if not seg.payload or (keep is not None and not keep(seg.payload)):
+                            continue
+                        yield Frame(
+                            origin, t, Endpoint(seg.src, seg.sport), Endpoint(seg.dst, seg.dport), "UDP",
+                            seg.payload, ip_fragments=seg.ip_fragments, tunnel=seg.tunnel,
+                        )
+                    elif proto == "TCP":
+                        chunks = tcp.add(seg.src, seg.sport, seg.dst, seg.dport, seg.seq, seg.flags, seg.payload)
+                        yield from self._stream_frames(chunks, origin, t, seg, ws, seen_streams, tls_streams)
+                    else:
+                        sctp_problems: list[str] = []
+                        for data in data_chunks(seg.raw_l4, sctp_problems):
+                            if keep is not None and not keep(data):
+                                continue
+                            yield Frame(
+                                origin, t, Endpoint(seg.src, seg.sport), Endpoint(seg.dst, seg.dport), "SCTP",
+                                data, ip_fragments=seg.ip_fragments, tunnel=seg.tunnel, whole_message=True,
+                            )
+                        for p in sctp_problems:
+                            self._problem(rec.number, p)
+            yield from self._stream_frames(tcp.finish(), last_origin, last_time, None, ws, seen_streams, tls_streams)
+        finally:
+            fh.close()
+        if self._gzipped:
+            summary.format += "+gzip"
+        incomplete = decoder.defrag.finish()
+        if decoder.fragmented_datagrams:
+            summary.count("ip_fragmented_datagrams", decoder.fragmented_datagrams)
+        if incomplete:
+            summary.count("ip_fragments_incomplete", incomplete)
+            summary.warn(Origin(path), f"{incomplete} fragmented IP datagram(s) never completed (fragments missing)")
+        for fact, value in (
+            ("tcp_retransmissions", tcp.retransmissions),
+            ("tcp_out_of_order", tcp.out_of_order),
+            ("tcp_gaps", tcp.gaps),
+            ("tcp_streams_picked_up_midway", tcp.midstream),
+            ("tls_streams", len(tls_streams)),
+        ):
+            if value:
+                summary.count(fact, value)
+        if tcp.gaps:
+            summary.warn(Origin(path), f"{tcp.gaps} hole(s) in TCP streams (segments missing from the capture)")
+        if tls_streams:
+            summary.warn(
+                Origin(path),
+                f"{len(tls_streams)} TLS-encrypted TCP stream direction(s): SIP over TLS cannot be read "
+                "from a capture; use the PBX's own logger (e.g. `pjsip set logger on`)",
+            )
+        for p in ws.problems[:MAX_WARNINGS_PER_KIND]:
+            summary.warn(Origin(path), p)
+        for text, n in self._problem_counts.items():
+            if n > MAX_WARNINGS_PER_KIND:
+                summary.warn(Origin(path), f"{n - MAX_WARNINGS_PER_KIND} more packets with: {text}")
+
+    def _stream_frames(self, chunks, origin, t, seg, ws, seen_streams, tls_streams) -> Iterator[Frame]:
+        for chunk in chunks:
+            key = chunk.key
+            first = key not in seen_streams
+            if first:
+                seen_streams.add(key)
+                if len(chunk.data) >= 3 and chunk.data[0] == 0x16 and chunk.data[1] == 0x03:
+                    tls_streams.add(key)
+            if key in tls_streams:
+                continue
+            src = Endpoint(key[0], key[1])
+            dst = Endpoint(key[2], key[3])
+            fragments = seg.ip_fragments if seg is not None else 1
+            tunnel = seg.tunnel if seg is not None else None
+            if ws.claims(key, chunk.data if first else None):
+                for message, _kind in ws.feed(key, chunk.data, chunk.gap_before):
+                    yield Frame(origin, t, src, dst, "WS", message, stream=("TCP",) + key,
+                                ip_fragments=fragments, tunnel=tunnel, whole_message=True)
+                continue
+            yield Frame(origin, t, src, dst, "TCP", chunk.data, stream=("TCP",) + key,
+                        gap_before=chunk.gap_before, ip_fragments=fragments, tunnel=tunnel)

@@ -1,0 +1,232 @@
+"""pcap and pcapng files → raw link-layer records, streaming, in file order.
+
+How this works: `read_records(fh, summary)` looks at the first four bytes. pcap (both byte
+orders, microsecond and nanosecond magic, and the "modified" Kuznetzov variant) is a 24-byte
+header then fixed 16-byte record headers. pcapng is a sequence of blocks; a Section Header
+Block fixes the byte order and resets the interface list, Interface Description Blocks give
+each interface its link type and timestamp resolution, and Enhanced / Simple / obsolete Packet
+Blocks carry packets. Every packet block counts as one frame, as in Wireshark.
+
+Damage never raises: a record that runs past the end of the file is delivered with what is
+there and a warning; a record header that cannot be right (length beyond any snaplen) stops
+reading with a warning, keeping everything before it.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from typing import BinaryIO, Iterator
+
+from .frame import InputSummary, Origin
+
+PCAP_MAGICS = {
+    b"\xd4\xc3\xb2\xa1": ("<", 1e-6),
+    b"\xa1\xb2\xc3\xd4": (">", 1e-6),
+    b"\x4d\x3c\xb2\xa1": ("<", 1e-9),
+    b"\xa1\xb2\x3c\x4d": (">", 1e-9),
+    b"\x34\xcd\xb2\xa1": ("<", 1e-6),  # Kuznetzov's modified pcap (extra 8 bytes per record)
+    b"\xa1\xb2\xcd\x34": (">", 1e-6),
+}
+_MODIFIED = {b"\x34\xcd\xb2\xa1", b"\xa1\xb2\xcd\x34"}
+PCAPNG_SHB = b"\x0a\x0d\x0d\x0a"
+MAX_RECORD = 16 * 1024 * 1024
+"""Records larger than this cannot be real packets: the file is damaged from there on."""
+
+
+@dataclass(slots=True)
+class Record:
+    """One captured packet: its frame number, time, link type and bytes."""
+
+    number: int
+    time: float | None
+    linktype: int
+    data: bytes
+    orig_len: int
+
+
+def is_capture_magic(head: bytes) -> bool:
+    return head[:4] in PCAP_MAGICS or head[:4] == PCAPNG_SHB
+
+
+def read_records(fh: BinaryIO, summary: InputSummary) -> Iterator[Record]:
+    magic = fh.read(4)
+    if magic == PCAPNG_SHB:
+        summary.format = "pcapng"
+        fh.seek(0)
+        yield from _read_pcapng(fh, summary)
+    else:
+        summary.format = "pcap"
+        yield from _read_pcap(fh, magic, summary)
+
+
+def _read_exact(fh: BinaryIO, n: int) -> bytes:
+    """Read n bytes (fewer only at the end of the file); tolerates a damaged gzip tail."""
+    try:
+        return fh.read(n)
+    except (EOFError, OSError):
+        return b""
+
+
+def _read_pcap(fh: BinaryIO, magic: bytes, summary: InputSummary) -> Iterator[Record]:
+    endian, resolution = PCAP_MAGICS[magic]
+    header = _read_exact(fh, 20)
+    if len(header) < 20:
+        summary.warn(Origin(summary.path), "pcap file header is truncated: no packets")
+        return
+    _vmaj, _vmin, _zone, _sigfigs, snaplen, network = struct.unpack(endian + "HHiIII", header)
+    linktype = network & 0x0FFFFFFF
+    extra = 8 if magic in _MODIFIED else 0
+    rec_hdr = struct.Struct(endian + "IIII")
+    limit = max(snaplen, 262144) if snaplen else MAX_RECORD
+    number = 0
+    read = fh.read
+    while True:
+        try:
+            hdr = read(16)
+        except (EOFError, OSError):
+            summary.warn(Origin(summary.path, frame=number + 1), "file ends in damaged compressed data")
+            return
+        if len(hdr) < 16:
+            if hdr:
+                summary.warn(
+                    Origin(summary.path, frame=number + 1),
+                    f"file is cut short inside a packet header ({len(hdr)} of 16 bytes)",
+                )
+            return
+        sec, frac, incl, orig = rec_hdr.unpack(hdr)
+        number += 1
+        if incl > limit or incl > MAX_RECORD:
+            summary.warn(
+                Origin(summary.path, frame=number),
+                f"damaged packet header (captured length {incl} bytes); stopped reading here",
+            )
+            return
+        if extra:
+            read(extra)
+        data = _read_exact(fh, incl)
+        if len(data) < incl:
+            summary.warn(
+                Origin(summary.path, frame=number),
+                f"file is cut short in the middle of a packet ({len(data)} of {incl} bytes)",
+            )
+        yield Record(number, sec + frac * resolution, linktype, data, orig)
+        if len(data) < incl:
+            return
+
+
+@dataclass(slots=True)
+class _Interface:
+    linktype: int
+    resolution: float
+    offset: float = 0.0
+
+
+def _if_resolution(options: bytes, endian: str) -> tuple[float, float]:
+    """Parse if_tsresol (9) and if_tsoffset (14) from an IDB's options."""
+    resolution, offset = 1e-6, 0.0
+    pos = 0
+    while pos + 4 <= len(options):
+        code, length = struct.unpack_from(endian + "HH", options, pos)
+        pos += 4
+        value = options[pos : pos + length]
+        pos += (length + 3) & ~3
+        if code == 0:
+            break
+        if code == 9 and length >= 1:
+            v = value[0]
+            resolution = 2.0 ** -(v & 0x7F) if v & 0x80 else 10.0 ** -v
+        elif code == 14 and length == 8:
+            offset = float(struct.unpack(endian + "q", value)[0])
+    return resolution, offset
+
+
+def _read_pcapng(fh: BinaryIO, summary: InputSummary) -> Iterator[Record]:
+    endian = "<"
+    interfaces: list[_Interface] = []
+    number = 0
+    read = fh.read
+    while True:
+        try:
+            head = read(8)
+        except (EOFError, OSError):
+            summary.warn(Origin(summary.path, frame=number + 1), "file ends in damaged compressed data")
+            return
+        if len(head) < 8:
+            if head:
+                summary.warn(Origin(summary.path, frame=number + 1), "file is cut short inside a block header")
+            return
+        btype_raw = head[:4]
+        if btype_raw == PCAPNG_SHB:
+            bom = _read_exact(fh, 4)
+            if bom == b"\x4d\x3c\x2b\x1a":
+                endian = "<"
+            elif bom == b"\x1a\x2b\x3c\x4d":
+                endian = ">"
+            else:
+                summary.warn(Origin(summary.path, frame=number + 1), "damaged pcapng section header; stopped")
+                return
+            total = struct.unpack(endian + "I", head[4:8])[0]
+            if total < 28 or total > MAX_RECORD:
+                summary.warn(Origin(summary.path, frame=number + 1), "damaged pcapng section header; stopped")
+                return
+            _read_exact(fh, total - 12)
+            interfaces = []
+            continue
+        btype, total = struct.unpack(endian + "II", head)
+        if total < 12 or total % 4 or total > MAX_RECORD:
+            summary.warn(
+                Origin(summary.path, frame=number + 1),
+                f"damaged pcapng block (type {btype:#x}, length {total}); stopped reading here",
+            )
+            return
+        body = _read_exact(fh, total - 8)
+        truncated = len(body) < total - 8
+        body = body[:-4] if not truncated else body
+        if btype == 1:  # Interface Description Block
+            if len(body) >= 8:
+                linktype, _res, _snap = struct.unpack_from(endian + "HHI", body, 0)
+                res, off = _if_resolution(body[8:], endian)
+                interfaces.append(_Interface(linktype, res, off))
+        elif btype in (6, 3, 2):
+            number += 1
+            rec = _packet_block(btype, body, endian, interfaces, number, summary)
+            if rec is not None:
+                if truncated:
+                    summary.warn(Origin(summary.path, frame=number), "file is cut short in the middle of a packet")
+                yield rec
+        if truncated:
+            if btype not in (6, 3, 2):
+                summary.warn(Origin(summary.path, frame=number + 1), "file is cut short inside a block")
+            return
+
+
+def _packet_block(btype, body, endian, interfaces, number, summary) -> Record | None:
+    origin = Origin(summary.path, frame=number)
+    if btype == 3:  # Simple Packet Block: interface 0, no timestamp
+        if len(body) < 4 or not interfaces:
+            summary.warn(origin, "simple packet block without an interface description")
+            return None
+        orig_len = struct.unpack_from(endian + "I", body, 0)[0]
+        data = body[4 : 4 + orig_len]
+        return Record(number, None, interfaces[0].linktype, data, orig_len)
+    if btype == 6:
+        if len(body) < 20:
+            summary.warn(origin, "damaged enhanced packet block")
+            return None
+        if_id, ts_hi, ts_lo, cap_len, orig_len = struct.unpack_from(endian + "IIIII", body, 0)
+        data = body[20 : 20 + cap_len]
+    else:  # Obsolete Packet Block
+        if len(body) < 20:
+            summary.warn(origin, "damaged packet block")
+            return None
+        if_id, _drops, ts_hi, ts_lo, cap_len, orig_len = struct.unpack_from(endian + "HHIIII", body, 0)
+        data = body[20 : 20 + cap_len]
+    if if_id >= len(interfaces):
+        summary.warn(origin, f"packet names interface {if_id}, which the file never described")
+        return None
+    iface = interfaces[if_id]
+    ts = ((ts_hi << 32) | ts_lo) * iface.resolution + iface.offset
+    if len(data) < cap_len:
+        summary.warn(origin, f"packet is cut short ({len(data)} of {cap_len} bytes)")
+    return Record(number, ts, iface.linktype, data, orig_len)
