@@ -12,7 +12,7 @@ import sys
 import click
 
 from . import __version__
-from .errors import SipdiagError
+from .errors import SipdiagError, UsageError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -111,6 +111,81 @@ def messages(ctx: click.Context, files: tuple[str, ...], fmt: str, anomalies: bo
         click.echo(json.dumps({"schema": "sipdiag.messages/1", "inputs": doc_inputs,
                                "messages": doc_messages, "anomalies": doc_anomalies}, indent=2))
     ctx.exit(EXIT_BAD_INPUT if failed else EXIT_OK)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: terminal summary; json: the sipdiag.analysis/1 document.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write the report to this file instead of standard output.")
+@click.option("-v", "--verbose", is_flag=True, help="Show every flow and each finding's observations.")
+@click.pass_context
+def analyze(ctx: click.Context, files: tuple[str, ...], fmt: str, output: str | None, verbose: bool) -> None:
+    """Find out why calls or registrations fail in FILES.
+
+    Several FILES of one event (a capture and the PBX log of the same minute) are merged into one
+    story: a message seen in both is one message with two pieces of evidence.
+
+    Exit status: 0 no error findings, 1 at least one error finding, 2 unreadable input or bad usage.
+    """
+    from .analysis import analyze_paths
+    from .rules import run_rules
+
+    analysis = analyze_paths(list(files))
+    findings = run_rules(analysis)
+    if fmt == "json":
+        from .report.json_report import analysis_json
+
+        _emit(json.dumps(analysis_json(analysis, findings), indent=2), output)
+    else:
+        from rich.console import Console
+
+        from .report.terminal import renderables
+
+        if output:
+            with open(output, "w", encoding="utf-8") as fh:
+                console = Console(file=fh, width=110, force_terminal=False)
+                for r in renderables(analysis, findings, verbose):
+                    console.print(r)
+        else:
+            console = Console()
+            for r in renderables(analysis, findings, verbose):
+                console.print(r)
+    ctx.exit(EXIT_FINDINGS if any(f.severity == "error" for f in findings) else EXIT_OK)
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        try:
+            with open(output, "w", encoding="utf-8") as fh:
+                fh.write(text + "\n")
+        except OSError as exc:
+            raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+    else:
+        click.echo(text)
+
+
+@main.command(name="rules")
+def list_rules() -> None:
+    """List every rule: code, slug, default severity and what it detects."""
+    from .rules import REGISTRY
+
+    for rule in sorted(REGISTRY.values(), key=lambda r: r.code):
+        click.echo(f"{rule.code}  {rule.slug:<24} {rule.severity:<8} {rule.name}")
+
+
+@main.command()
+@click.argument("rule")
+def explain(rule: str) -> None:
+    """Print the documentation of RULE (a code like SD101 or a slug like aor-not-found)."""
+    from .rules import rule_by_name
+
+    found = rule_by_name(rule)
+    if found is None:
+        raise UsageError(f"no rule named {rule!r}; `sipdiag rules` lists them")
+    click.echo(f"{found.code} {found.slug} ({found.severity}): {found.name}\n")
+    click.echo(found.doc())
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,6 +7,7 @@ patterns work on `bytes` because they run on every datagram of a capture.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 # RFC 3261 §25.1: token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~")
@@ -134,3 +135,12 @@ def is_ip_literal(host: str | None) -> bool:
         return True
     h = host.strip("[]")
     return ":" in h and all(c in "0123456789abcdefABCDEF:." for c in h)
+
+
+def normalise_ip(host: str) -> str:
+    """Canonical text of an IP literal ('fe80:0:0::1' → 'fe80::1'); other hosts unchanged."""
+    h = host.strip("[]")
+    try:
+        return str(ipaddress.ip_address(h))
+    except ValueError:
+        return h

@@ -6,6 +6,7 @@ value cannot be understood; none of them raises on peer input.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 
 from .grammar import AUTH_PARAM, CSEQ, URI, VIA, is_ip_literal
@@ -109,6 +110,24 @@ class Uri:
         return self.raw
 
 
+def split_bare_ipv6(text: str) -> tuple[str, int | None]:
+    """Leniency: an IPv6 address written without brackets, maybe with ':port' glued on.
+
+    RFC 3261 §19.1.1 requires [brackets]; Valid8 and other IPv6 test tools write
+    'fe80:0:0:0:21a:a0ff:fe07:32e0:5060'. If the whole text is no address but all but the
+    last group is, the last group is the port.
+    """
+    try:
+        return str(ipaddress.IPv6Address(text)), None
+    except ValueError:
+        pass
+    head, _, tail = text.rpartition(":")
+    try:
+        return str(ipaddress.IPv6Address(head)), int(tail) if tail.isdigit() else None
+    except ValueError:
+        return text, None
+
+
 def parse_uri(text: str | None) -> Uri | None:
     if not text:
         return None
@@ -119,12 +138,28 @@ def parse_uri(text: str | None) -> Uri | None:
         return Uri(text, "tel", number, None, None, parse_params(rest))
     m = URI.match(text)
     if not m:
-        return None
+        return _parse_bare_ipv6_uri(text)
     scheme = m.group("scheme").lower()
     port = m.group("port")
     params = parse_params(m.group("params")[1:]) if m.group("params") else {}
     host = m.group("host") or None
     return Uri(text, scheme, m.group("user") or None, host, int(port) if port else None, params)
+
+
+def _parse_bare_ipv6_uri(text: str) -> Uri | None:
+    """sip:user@fe80:0:0:0:1:2:3:4:5060;params — see split_bare_ipv6."""
+    scheme, sep, rest = text.partition(":")
+    if not sep or scheme.lower() not in ("sip", "sips"):
+        return None
+    user, at, hostpart = rest.rpartition("@")
+    hostport, _, params = hostpart.partition(";")
+    if hostport.count(":") < 2:
+        return None
+    host, port = split_bare_ipv6(hostport)
+    if ":" not in host:
+        return None
+    return Uri(text, scheme.lower(), user.split(":")[0] or None if at else None, f"[{host}]", port,
+               parse_params(params))
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,8 +263,8 @@ def _split_host_port(text: str) -> tuple[str, int | None]:
         host = text[1:end] if end > 0 else text[1:]
         rest = text[end + 1 :] if end > 0 else ""
         port = rest[1:] if rest.startswith(":") else ""
-    elif text.count(":") > 1:  # bare IPv6 (seen from some IPv6 stacks)
-        return text, None
+    elif text.count(":") > 1:
+        return split_bare_ipv6(text)
     else:
         host, _, port = text.partition(":")
     port = port.strip()

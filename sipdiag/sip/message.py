@@ -86,6 +86,8 @@ class SipMessage:
         """Frame where a message spread over several segments began."""
         self.also_seen: list[Origin] = []
         """The same message in other inputs (filled in by flows when inputs are merged)."""
+        self.seq = 0
+        """Position in the merged timeline of all inputs (set by flows)."""
 
     # -- basics --------------------------------------------------------------------------
     @property

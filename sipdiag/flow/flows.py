@@ -1,0 +1,226 @@
+"""Transactions → the flows a support engineer thinks in, each with an outcome.
+
+Grouping: REGISTER transactions by address-of-record (the To URI without port and
+parameters), so a registration's story survives Call-ID changes and refreshes; every
+other transaction by Call-ID, the flow's kind given by its initial request (INVITE → call,
+SUBSCRIBE → subscription, OPTIONS, NOTIFY, MESSAGE, PUBLISH, else other). Out-of-dialog
+OPTIONS with their own Call-IDs between the same two hosts for the same target are one
+keep-alive flow.
+
+Outcomes are decided by tables, not chains of status checks: `REGISTER_OUTCOMES` and
+`INVITE_OUTCOMES` map a final status (or a status class) to an outcome.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from ..sip.message import SipMessage
+from . import model as m
+from .model import Flow, Transaction
+
+KIND_BY_METHOD = {
+    "INVITE": "call",
+    "SUBSCRIBE": "subscription",
+    "OPTIONS": "options",
+    "NOTIFY": "notify",
+    "MESSAGE": "message",
+    "PUBLISH": "publish",
+    "REFER": "refer",
+    "INFO": "other",
+}
+KIND_PRIORITY = ["call", "subscription", "refer", "publish", "message", "notify", "options", "other"]
+
+# Final response to a REGISTER → (outcome, needs credentials in the request to apply).
+REGISTER_OUTCOMES: dict[int, str] = {
+    403: m.AUTH_FAILED,
+    404: m.AOR_NOT_FOUND,
+    503: m.SERVER_UNAVAILABLE,
+}
+
+# Final response to an initial INVITE → outcome; any other >= 300 is call-failed.
+INVITE_OUTCOMES: dict[int, str] = {
+    486: m.USER_BUSY,
+    600: m.USER_BUSY,
+    488: m.CODEC_MISMATCH,
+    606: m.CODEC_MISMATCH,
+    487: m.CALL_CANCELLED,
+    503: m.SERVER_UNAVAILABLE,
+}
+
+
+def _aor(msg: SipMessage) -> str | None:
+    to = msg.to
+    if to is None or to.uri is None:
+        return None
+    return to.uri.aor.lower()
+
+
+def _is_unregister(msg: SipMessage) -> bool:
+    if msg.expires == 0:
+        return True
+    contacts = msg.contacts
+    if contacts and all(c.params.get("expires") == "0" or c.raw == "*" for c in contacts):
+        return True
+    return False
+
+
+def build_flows(transactions: list[Transaction], end_time: float | None = None) -> list[Flow]:
+    """Group transactions into flows; `end_time` (end of the trace) tells a timeout from a cut."""
+    groups: "OrderedDict[tuple, list[Transaction]]" = OrderedDict()
+    for t in transactions:
+        if t.method == "REGISTER":
+            key = ("registration", _aor(t.request) or t.request.call_id)
+        else:
+            key = ("dialog", t.request.call_id)
+        groups.setdefault(key, []).append(t)
+
+    flows: list[Flow] = []
+    options_index: dict[tuple, Flow] = {}
+    for (group, ident), ts in groups.items():
+        if group == "registration":
+            flow = Flow(id="", kind="registration", call_id=ts[0].request.call_id, aor=ident, transactions=ts)
+            _registration_outcome(flow, end_time)
+        else:
+            kinds = {KIND_BY_METHOD.get(t.method, "other") for t in ts if t.method not in ("ACK", "CANCEL", "BYE")}
+            kind = next((k for k in KIND_PRIORITY if k in kinds), "other")
+            initial = next((t for t in ts if KIND_BY_METHOD.get(t.method, "other") == kind), ts[0])
+            target = initial.request.ruri.aor.lower() if initial.request.ruri else None
+            if kind == "options":
+                okey = (initial.client.ip, initial.server.ip, target)
+                if okey in options_index:
+                    options_index[okey].transactions.extend(ts)
+                    continue
+            flow = Flow(id="", kind=kind, call_id=ident, aor=target, transactions=ts)
+            if kind == "options":
+                options_index[okey] = flow
+            flows.append(flow)
+            continue
+        flows.append(flow)
+
+    for flow in flows:
+        flow.transactions.sort(key=lambda t: t.request.seq)
+        flow.call_ids = list(OrderedDict.fromkeys(t.request.call_id for t in flow.transactions if t.request.call_id))
+        if flow.kind == "call":
+            _call_outcome(flow, end_time)
+        elif flow.kind != "registration":
+            _exchange_outcome(flow, end_time)
+    flows.sort(key=lambda f: f.transactions[0].request.seq)
+    for i, flow in enumerate(flows, 1):
+        flow.id = f"{flow.kind[:3]}-{i}"
+    return flows
+
+
+TIMER_B = 32.0
+"""RFC 3261 §17.1.1.2: 64*T1; a request unanswered this long has timed out."""
+
+
+def _no_final(t: Transaction, end_time: float | None) -> str:
+    """no-response if the request was retransmitted or timed out before the trace ended."""
+    if t.request_retransmissions:
+        return m.NO_RESPONSE
+    if end_time is not None and t.request.time is not None and end_time - t.request.time >= TIMER_B:
+        return m.NO_RESPONSE
+    return m.IN_PROGRESS
+
+
+def _registration_outcome(flow: Flow, end_time: float | None) -> None:
+    """Judge each REGISTER attempt; the flow's outcome is that of the last decisive one."""
+    outcome, detail, decisive = m.IN_PROGRESS, "no final response in the trace", None
+    registered = False
+    for i, t in enumerate(flow.transactions):
+        final = t.final
+        creds = t.has_credentials
+        if final is None:
+            later = flow.transactions[i + 1 :]
+            if not later:
+                outcome = _no_final(t, end_time)
+                detail = (f"REGISTER sent {len(t.requests)} times without a final response"
+                          if outcome == m.NO_RESPONSE else "no final response in the trace")
+                decisive = t.requests[-1]
+            continue
+        status = final.status or 0
+        if 200 <= status < 300:
+            if _is_unregister(t.request):
+                if not registered:
+                    outcome, detail, decisive = m.UNREGISTERED, "un-REGISTER (expires=0) accepted", final
+            else:
+                registered = True
+                outcome, detail, decisive = m.REGISTRATION_OK, f"{final.start_line[8:]} to REGISTER", final
+            continue
+        if status in (401, 407):
+            retried = any(x.has_credentials for x in flow.transactions[i + 1 :])
+            stale = (final.challenge.get("stale") or "").lower() == "true" if final.challenge else False
+            if creds and not stale:
+                outcome, detail, decisive = m.AUTH_FAILED, f"{status} again after credentials were sent", final
+            elif not retried and i == len(flow.transactions) - 1:
+                outcome, detail, decisive = m.CHALLENGE_UNANSWERED, f"{status} challenge, no REGISTER with credentials followed", final
+            continue
+        mapped = REGISTER_OUTCOMES.get(status)
+        if mapped == m.AOR_NOT_FOUND and not creds:
+            mapped = m.REQUEST_FAILED
+        outcome = mapped or m.REQUEST_FAILED
+        auth = " to authenticated REGISTER" if creds else " to REGISTER"
+        detail, decisive = f"{final.start_line[8:]}{auth}", final
+    flow.outcome, flow.outcome_detail, flow.outcome_message = outcome, detail, decisive
+
+
+def _call_outcome(flow: Flow, end_time: float | None) -> None:
+    invites = [t for t in flow.transactions if t.method == "INVITE" and not (t.request.to and t.request.to.tag)]
+    if not invites:
+        invites = [t for t in flow.transactions if t.method == "INVITE"]
+    cancels = [t for t in flow.transactions if t.method == "CANCEL"]
+    answered = next((t for t in invites if t.status and 200 <= t.status < 300), None)
+    if answered is not None:
+        flow.outcome, flow.outcome_message = m.CALL_OK, answered.final
+        flow.outcome_detail = f"answered: {answered.final.start_line[8:]}"
+        return
+    finals = [t for t in invites if t.status and t.status >= 300 and t.status not in (401, 407)]
+    if finals:
+        # the response closest to the caller is the first one generated; prefer the most specific
+        t = min(finals, key=lambda x: (INVITE_OUTCOMES.get(x.status) is None, x.final.seq))
+        flow.outcome = INVITE_OUTCOMES.get(t.status, m.CALL_FAILED)
+        if t.status == 487 and not cancels:
+            flow.outcome = m.CALL_FAILED
+        flow.outcome_message = t.final
+        flow.outcome_detail = f"INVITE answered {t.final.start_line[8:]}"
+        return
+    if cancels:
+        flow.outcome, flow.outcome_message = m.CALL_CANCELLED, cancels[0].request
+        flow.outcome_detail = "CANCEL sent before any final response"
+        return
+    challenged = [t for t in invites if t.status in (401, 407)]
+    if challenged and all(t.status in (401, 407) for t in invites):
+        flow.outcome, flow.outcome_message = m.CHALLENGE_UNANSWERED, challenged[-1].final
+        flow.outcome_detail = f"{challenged[-1].status} challenge, no INVITE with credentials followed"
+        return
+    last = invites[-1] if invites else flow.transactions[-1]
+    flow.outcome = _no_final(last, end_time)
+    flow.outcome_message = last.requests[-1]
+    flow.outcome_detail = (f"INVITE sent {len(last.requests)} times without a final response"
+                           if flow.outcome == m.NO_RESPONSE else "no final response in the trace")
+
+
+def _exchange_outcome(flow: Flow, end_time: float | None) -> None:
+    """OPTIONS, SUBSCRIBE, NOTIFY, MESSAGE, PUBLISH...: the last request decides."""
+    main = [t for t in flow.transactions if t.method not in ("ACK",)]
+    last = main[-1] if main else flow.transactions[-1]
+    final = last.final
+    if final is None:
+        flow.outcome = _no_final(last, end_time)
+        flow.outcome_message = last.requests[-1]
+        flow.outcome_detail = (f"{last.method} sent {len(last.requests)} times without a final response"
+                               if flow.outcome == m.NO_RESPONSE else "no final response in the trace")
+        return
+    failed = [t for t in main if t.status and t.status >= 300 and t.status not in (401, 407)]
+    if failed:
+        t = failed[-1]
+        flow.outcome, flow.outcome_message = m.REQUEST_FAILED, t.final
+        flow.outcome_detail = f"{t.method} answered {t.final.start_line[8:]}"
+        return
+    if final.status in (401, 407):
+        flow.outcome, flow.outcome_message = m.CHALLENGE_UNANSWERED, final
+        flow.outcome_detail = f"{final.status} challenge, no {last.method} with credentials followed"
+        return
+    flow.outcome, flow.outcome_message = m.OK, final
+    flow.outcome_detail = f"{last.method} answered {final.start_line[8:]}"

@@ -1,0 +1,158 @@
+"""Hosts and their roles, and the addresses they advertise (NAT evidence).
+
+How roles are found, from behaviour first and product names second:
+* proxy/SBC: it forwards requests or responses — it sends a message (same Call-ID, CSeq and
+  method/status) that it received a moment before from someone else;
+* registrar: it answers REGISTER with a final response;
+* PBX: a registrar or call server whose Server/User-Agent names a PBX product, or the host
+  that wrote a PBX log;
+* phone: it sends REGISTER of its own, or names a softphone/desk phone product;
+* trunk: it exchanges INVITEs with a PBX or SBC without registering;
+* endpoint: anything else.
+
+Advertised addresses: a message a host *originates* (a request with one Via, or a response
+that it did not forward) tells where the host thinks it is — the Via sent-by, the Contact,
+the SDP c= line. When those differ from the address the packet really came from, the host
+is behind NAT (or advertises a wrong port); the pairs are kept with their first evidence.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..sip.grammar import is_ip_literal, normalise_ip
+from ..sip.message import SipMessage
+from .model import Host
+
+PBX_PRODUCTS = re.compile(
+    r"asterisk|freeswitch|3cx|yeastar|freepbx|issabel|elastix|fusionpbx|wazo|avaya|cisco-cucm|"
+    r"mitel|grandstream ucm|xorcom|vodia|kazoo|brekeke|bicom|pbxware",
+    re.IGNORECASE,
+)
+PROXY_PRODUCTS = re.compile(r"kamailio|opensips|openser|ser \(|repro|sipxecs|acme packet|audiocodes sbc|ribbon|sonus|oracle sbc|sbc", re.IGNORECASE)
+PHONE_PRODUCTS = re.compile(
+    r"baresip|microsip|zoiper|linphone|x-lite|eyebeam|bria|jitsi|yealink|polycom|snom|"
+    r"grandstream (?:gxp|grp|ht|dp|wp)|cisco/spa|cisco-cp|sipnetic|doubango|csipsimple|"
+    r"telephone|softphone|fanvil|gigaset|panasonic|sip\.js|jssip|sipml5|groundwire|acrobits|"
+    r"ht8\d\d|spa\d{3}|obihai|twinkle|ekiga|blink|phoner",
+    re.IGNORECASE,
+)
+
+
+def _addr(ip: str | None, port: int | None) -> str:
+    if ip is None:
+        return "?"
+    host = f"[{ip}]" if ":" in ip else ip
+    return f"{host}:{port}" if port else host
+
+
+class HostTracker:
+    """Feeds messages in order; builds the hosts table."""
+
+    def __init__(self) -> None:
+        self.hosts: dict[str, Host] = {}
+        self._received: dict[tuple, set[str]] = {}
+        self.forwards: dict[str, int] = {}
+        self.register_answers: dict[str, int] = {}
+        self.registers_sent: dict[str, int] = {}
+        self.invites: dict[str, set[str]] = {}
+
+    def host(self, ip: str) -> Host:
+        h = self.hosts.get(ip)
+        if h is None:
+            h = self.hosts[ip] = Host(ip)
+        return h
+
+    def add(self, msg: SipMessage) -> None:
+        src_ip, dst_ip = msg.src.ip, msg.dst.ip
+        if src_ip is None or dst_ip is None:
+            return
+        src, dst = self.host(src_ip), self.host(dst_ip)
+        src.sent += 1
+        dst.received += 1
+        if msg.src.port:
+            src.ports.add(msg.src.port)
+        if msg.dst.port:
+            dst.ports.add(msg.dst.port)
+        if msg.direction == "out":
+            src.is_logging_host = True
+        elif msg.direction == "in":
+            dst.is_logging_host = True
+
+        key = (msg.call_id, msg.cseq, msg.method or msg.status)
+        receivers = self._received.setdefault(key, set())
+        forwarded = src_ip in receivers
+        receivers.add(dst_ip)
+        if forwarded:
+            self.forwards[src_ip] = self.forwards.get(src_ip, 0) + 1
+
+        product = msg.user_agent if msg.is_request else msg.server
+        if product and product not in src.user_agents:
+            src.user_agents.append(product)
+
+        if msg.is_request:
+            if msg.method == "REGISTER" and len(msg.vias) <= 1:
+                self.registers_sent[src_ip] = self.registers_sent.get(src_ip, 0) + 1
+            if msg.method == "INVITE":
+                self.invites.setdefault(src_ip, set()).add(dst_ip)
+                self.invites.setdefault(dst_ip, set()).add(src_ip)
+        elif msg.cseq_method == "REGISTER" and msg.status and msg.status >= 200 and not forwarded:
+            self.register_answers[src_ip] = self.register_answers.get(src_ip, 0) + 1
+
+        originated = (msg.is_request and len(msg.vias) <= 1) or (not msg.is_request and not forwarded)
+        if originated:
+            self._advertised(src, msg)
+
+    def _advertised(self, host: Host, msg: SipMessage) -> None:
+        seen_ip, seen_port = msg.src.ip, msg.src.port
+        claims: list[tuple[str | None, int | None, bool]] = []
+        if msg.is_request and msg.top_via is not None:
+            v = msg.top_via
+            claims.append((v.host, v.port or 5060, True))
+        # a REGISTER response lists the bindings of the registering UA, not the responder
+        contacts = msg.contacts[:1] if msg.is_request or msg.cseq_method != "REGISTER" else []
+        for c in contacts:
+            if c.uri is not None and c.uri.host:
+                claims.append((c.uri.bare_host, c.uri.port or 5060, True))
+        sdp = msg.sdp
+        if sdp is not None:
+            for media in sdp.media:
+                if media.connection and media.port:
+                    claims.append((media.connection, None, False))
+        for ip, port, signalling in claims:
+            if not ip or not is_ip_literal(ip) or ip in ("0.0.0.0", "::"):
+                continue
+            ip = normalise_ip(ip)
+            differs = ip != seen_ip or (signalling and port is not None and msg.transport == "UDP" and port != seen_port)
+            if differs:
+                key = _addr(ip, port) if signalling else f"{ip} (media)"
+                host.advertised.setdefault(key, msg.origin)
+                if signalling and ip != seen_ip:
+                    host.behind_nat = True
+
+    def finish(self) -> dict[str, Host]:
+        for ip, h in self.hosts.items():
+            products = " ".join(h.user_agents)
+            if self.forwards.get(ip, 0) >= 1 and (self.forwards[ip] >= 2 or PROXY_PRODUCTS.search(products)):
+                h.role = "proxy/sbc"
+                h.role_reason = f"forwards SIP messages ({self.forwards[ip]} seen)"
+                if self.register_answers.get(ip):
+                    h.role_reason += " and answers REGISTER"
+            elif h.is_logging_host:
+                h.role = "pbx"
+                h.role_reason = "wrote the PBX log"
+            elif self.register_answers.get(ip) or PBX_PRODUCTS.search(products):
+                h.role = "pbx" if PBX_PRODUCTS.search(products) or not PROXY_PRODUCTS.search(products) else "registrar"
+                h.role_reason = "answers REGISTER" if self.register_answers.get(ip) else "PBX product in Server/User-Agent"
+            elif self.registers_sent.get(ip) or PHONE_PRODUCTS.search(products):
+                h.role = "phone"
+                h.role_reason = "sends REGISTER" if self.registers_sent.get(ip) else "phone product in User-Agent"
+            else:
+                h.role = "endpoint"
+                h.role_reason = "sends or answers SIP requests"
+        servers = {ip for ip, h in self.hosts.items() if h.role in ("pbx", "registrar", "proxy/sbc")}
+        for ip, h in self.hosts.items():
+            if h.role == "endpoint" and self.invites.get(ip, set()) & servers:
+                h.role = "trunk"
+                h.role_reason = "exchanges calls with a PBX/SBC without registering"
+        return self.hosts

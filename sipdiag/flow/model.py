@@ -1,0 +1,200 @@
+"""What happened, as facts: transactions, flows (registrations, calls, exchanges), hosts.
+
+These objects are built by the other modules of `flow/` and read by `rules/` and `report/`.
+They hold no judgement: a flow's `outcome` is a fact from the vocabulary below, not a
+severity. Messages are referenced, never copied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..sip.message import Anomaly, SipMessage
+from ..sources.frame import Endpoint, InputSummary, LogEvent, Origin
+
+# Outcome vocabulary (JSON uses exactly these strings).
+REGISTRATION_OK = "registration-ok"
+UNREGISTERED = "unregistered"
+AOR_NOT_FOUND = "aor-not-found"
+AUTH_FAILED = "auth-failed"
+NO_RESPONSE = "no-response"
+CHALLENGE_UNANSWERED = "challenge-unanswered"
+REQUEST_FAILED = "request-failed"
+CALL_OK = "call-ok"
+CALL_FAILED = "call-failed"
+USER_BUSY = "user-busy"
+CODEC_MISMATCH = "codec-mismatch"
+CALL_CANCELLED = "call-cancelled"
+SERVER_UNAVAILABLE = "server-unavailable-503"
+IN_PROGRESS = "in-progress"
+OK = "ok"
+
+
+@dataclass(eq=False)
+class Transaction:
+    """One SIP transaction (RFC 3261 §17): a request, its retransmissions and responses."""
+
+    id: str
+    key: tuple
+    method: str
+    request: SipMessage
+    """The first copy of the request seen."""
+    requests: list[SipMessage] = field(default_factory=list)
+    """Every copy of the request, the first included (retransmissions after it)."""
+    responses: list[SipMessage] = field(default_factory=list)
+    """Every response, retransmissions included, in order."""
+    ack: SipMessage | None = None
+    """The ACK of a non-2xx final response (part of the INVITE transaction)."""
+    state: str = "calling"
+    """Last state reached in the RFC 3261 §17 client state machine (see transactions.py)."""
+
+    @property
+    def client(self) -> Endpoint:
+        return self.request.src
+
+    @property
+    def server(self) -> Endpoint:
+        return self.request.dst
+
+    @property
+    def final(self) -> SipMessage | None:
+        """The first final (>= 200) response."""
+        return next((r for r in self.responses if r.status and r.status >= 200), None)
+
+    @property
+    def provisional(self) -> list[SipMessage]:
+        return [r for r in self.responses if r.status and r.status < 200]
+
+    @property
+    def status(self) -> int | None:
+        f = self.final
+        return f.status if f else None
+
+    @property
+    def request_retransmissions(self) -> int:
+        return len(self.requests) - 1
+
+    @property
+    def response_retransmissions(self) -> int:
+        seen: set[tuple] = set()
+        n = 0
+        for r in self.responses:
+            k = (r.status, r.to.tag if r.to else None)
+            if k in seen:
+                n += 1
+            seen.add(k)
+        return n
+
+    @property
+    def has_credentials(self) -> bool:
+        return self.request.authorization is not None
+
+    @property
+    def is_challenge(self) -> bool:
+        return self.status in (401, 407)
+
+    @property
+    def messages(self) -> list[SipMessage]:
+        out = list(self.requests) + list(self.responses)
+        if self.ack is not None:
+            out.append(self.ack)
+        return sorted(out, key=_order)
+
+    @property
+    def time(self) -> float | None:
+        return self.request.time
+
+
+def _order(m: SipMessage):
+    return m.seq
+
+
+@dataclass(eq=False)
+class Flow:
+    """A unit a support engineer thinks in: a registration, a call, an OPTIONS exchange."""
+
+    id: str
+    kind: str
+    """'registration', 'call', 'options', 'subscription', 'notify', 'message', 'publish', 'other'."""
+    call_id: str | None
+    aor: str | None
+    """Address-of-record (registrations) or the called/target URI (calls, other requests)."""
+    transactions: list[Transaction] = field(default_factory=list)
+    outcome: str = IN_PROGRESS
+    outcome_detail: str = ""
+    """One line that explains the outcome, e.g. '404 Not Found to authenticated REGISTER'."""
+    outcome_message: SipMessage | None = None
+    """The message that decided the outcome (e.g. the final response)."""
+    call_ids: list[str] = field(default_factory=list)
+    """All Call-IDs in the flow (registrations may change Call-ID across refreshes)."""
+
+    @property
+    def messages(self) -> list[SipMessage]:
+        seen: dict[int, SipMessage] = {}
+        for t in self.transactions:
+            for m in t.messages:
+                seen[id(m)] = m
+        return sorted(seen.values(), key=_order)
+
+    @property
+    def first_time(self) -> float | None:
+        times = [t.request.time for t in self.transactions if t.request.time is not None]
+        return min(times) if times else None
+
+    @property
+    def evidence(self) -> list[Origin]:
+        if self.outcome_message is not None:
+            return [self.outcome_message.origin] + list(self.outcome_message.also_seen)
+        return [self.transactions[0].request.origin] if self.transactions else []
+
+
+@dataclass(eq=False)
+class Host:
+    """One IP address in the trace and what it did."""
+
+    address: str
+    role: str = "endpoint"
+    """'pbx', 'registrar', 'proxy/sbc', 'phone', 'trunk', 'endpoint', or 'pbx (this log)'."""
+    role_reason: str = ""
+    ports: set[int] = field(default_factory=set)
+    user_agents: list[str] = field(default_factory=list)
+    """User-Agent and Server strings it sent, in order of first appearance."""
+    advertised: dict[str, Origin] = field(default_factory=dict)
+    """Addresses it puts in Via/Contact/SDP that differ from where it is seen: 'host:port' → first origin."""
+    behind_nat: bool = False
+    is_logging_host: bool = False
+    sent: int = 0
+    received: int = 0
+
+    @property
+    def label(self) -> str:
+        ua = self.user_agents[0] if self.user_agents else ""
+        return f"{ua} ({self.address})" if ua else self.address
+
+
+@dataclass(eq=False)
+class Analysis:
+    """Everything the flow layer knows about one set of inputs."""
+
+    inputs: list[InputSummary]
+    messages: list[SipMessage]
+    anomalies: list[Anomaly]
+    log_events: list[LogEvent]
+    transactions: list[Transaction]
+    flows: list[Flow]
+    hosts: dict[str, Host]
+    log_facts: list = field(default_factory=list)
+    """Structured facts recognised in PBX log lines (see logfacts.py)."""
+    orphan_responses: list[SipMessage] = field(default_factory=list)
+    """Responses whose request is not in the trace (one-sided or late-started capture)."""
+
+    def flow(self, flow_id: str) -> Flow | None:
+        return next((f for f in self.flows if f.id == flow_id), None)
+
+    def flows_of(self, kind: str) -> list[Flow]:
+        return [f for f in self.flows if f.kind == kind]
+
+    @property
+    def time_span(self) -> tuple[float, float] | None:
+        times = [m.time for m in self.messages if m.time is not None]
+        return (min(times), max(times)) if times else None

@@ -1,0 +1,62 @@
+"""Analysis + findings → the `sipdiag.analysis/1` JSON document (see docs/json-schema.md)."""
+
+from __future__ import annotations
+
+from ..flow.model import Analysis, Flow, Host
+from ..rules.base import Finding
+from .listing import input_json
+
+SCHEMA = "sipdiag.analysis/1"
+
+
+def flow_json(flow: Flow) -> dict:
+    return {
+        "id": flow.id,
+        "kind": flow.kind,
+        "call_id": flow.call_id,
+        "call_ids": flow.call_ids,
+        "aor": flow.aor,
+        "outcome": flow.outcome,
+        "outcome_detail": flow.outcome_detail,
+        "messages": len(flow.messages),
+        "evidence": [o.to_json() for o in flow.evidence],
+    }
+
+
+def host_json(host: Host) -> dict:
+    return {
+        "address": host.address,
+        "role": host.role,
+        "role_reason": host.role_reason,
+        "user_agents": host.user_agents,
+        "ports": sorted(host.ports),
+        "behind_nat": host.behind_nat,
+        "advertised": sorted(host.advertised),
+        "messages_sent": host.sent,
+        "messages_received": host.received,
+    }
+
+
+def analysis_json(analysis: Analysis, findings: list[Finding]) -> dict:
+    per_input: dict[str, int] = {}
+    for msg in analysis.messages:
+        per_input[msg.origin.source] = per_input.get(msg.origin.source, 0) + 1
+        for o in msg.also_seen:
+            per_input[o.source] = per_input.get(o.source, 0) + 1
+    span = analysis.time_span
+    return {
+        "schema": SCHEMA,
+        "inputs": [input_json(s, per_input.get(s.path, 0)) for s in analysis.inputs],
+        "summary": {
+            "sip_messages": len(analysis.messages),
+            "transactions": len(analysis.transactions),
+            "flows": len(analysis.flows),
+            "errors": sum(1 for f in findings if f.severity == "error"),
+            "warnings": sum(1 for f in findings if f.severity == "warning"),
+            "time_span": list(span) if span else None,
+        },
+        "hosts": [host_json(h) for h in analysis.hosts.values()],
+        "flows": [flow_json(f) for f in analysis.flows],
+        "findings": [f.to_json() for f in findings],
+        "anomalies": [a.to_json() for a in analysis.anomalies],
+    }

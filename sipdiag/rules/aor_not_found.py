@@ -1,0 +1,107 @@
+"""SD101 aor-not-found: 404 to a REGISTER that passed digest authentication."""
+
+from __future__ import annotations
+
+from ..flow import model as m
+from .base import Rule, register
+from .facts import facts_near, is_asterisk, nat_view
+
+
+@register
+class AorNotFound(Rule):
+    code = "SD101"
+    slug = "aor-not-found"
+    severity = "error"
+    name = "REGISTER authenticated, then 404: the registrar has no AOR for it"
+
+    def check(self, analysis):
+        for flow in analysis.flows_of("registration"):
+            for i, t in enumerate(flow.transactions):
+                if t.status != 404 or not t.has_credentials:
+                    continue
+                yield self._finding(analysis, flow, flow.transactions[:i], t)
+
+    def _finding(self, analysis, flow, earlier, t):
+        req, resp = t.request, t.final
+        to_user = req.to.uri.user if req.to and req.to.uri else None
+        domain = req.to.uri.host if req.to and req.to.uri else None
+        creds = req.authorization
+        auth_user = creds.get("username") if creds else None
+        realm = creds.get("realm") if creds else None
+        challenge = next((x for x in reversed(earlier) if x.is_challenge and x.final is not None), None)
+        log = [f for f in facts_near(analysis, "aor-not-found", resp) or facts_near(analysis, "aor-not-found", req)]
+        endpoint = log[0].fields.get("endpoint") if log else None
+        aor_in_log = log[0].fields.get("aor") if log else None
+        asterisk = is_asterisk(analysis) or bool(log)
+        name = endpoint or auth_user or to_user or "<user>"
+        user = to_user or auth_user or "<user>"
+        server = analysis.hosts.get(resp.src.ip) if resp.src.ip else None
+        server_label = server.user_agents[0] if server and server.user_agents else str(resp.src)
+
+        observations = []
+        if challenge is not None:
+            observations.append((
+                f"The first REGISTER was challenged ({challenge.final.start_line[8:]}, realm "
+                f"\"{challenge.final.challenge.get('realm') if challenge.final.challenge else '?'}\"); "
+                f"the phone answered with credentials for username \"{auth_user}\".",
+                [challenge.final.origin, req.origin]))
+        observations.append((
+            f"The authenticated REGISTER (To user {user}) got {resp.start_line[8:]} — not 401/403, so the "
+            f"password was accepted: authentication succeeded.", [resp.origin] + list(resp.also_seen)))
+        if log:
+            observations.append((
+                f"{server_label} logged: {log[0].event.text}", [f.origin for f in log]))
+            if aor_in_log == "":
+                observations.append((
+                    f"AOR '' (empty) means the To user \"{user}\" is not one of the names in endpoint "
+                    f"'{name}' aors= list, so no AOR could be chosen for the binding.", [log[0].origin]))
+        no_contact = resp.header("Contact") is None
+        if no_contact:
+            observations.append(("The 404 carries no Contact: no binding was stored.", [resp.origin]))
+        nat = nat_view(analysis, req, flow)
+        if nat is not None and nat.contact_ip_differs:
+            observations.append((
+                f"The phone is behind NAT: it advertises Contact {nat.contact} but its packets come from "
+                f"{nat.seen}. Once the AOR is fixed this needs NAT handling on the endpoint too.", [req.origin]))
+
+        if asterisk:
+            cause = (
+                f"Authentication passed, but Asterisk's registrar found no AOR for the registration. In PJSIP "
+                f"the To-URI user of a REGISTER (\"{user}\") must be the name of an [aor] section listed in "
+                f"the endpoint's aors= option. Endpoint '{name}' either lists an AOR name that does not exist "
+                f"or does not list \"{user}\""
+                + (" (log: AOR '' not found for endpoint '" + name + "')" if log else "")
+                + ", so Asterisk answers 404 Not Found even though the credentials are right."
+            )
+            nat_lines = ""
+            if nat is not None and nat.contact_ip_differs:
+                nat_lines = ("\n; the phone is behind NAT (Contact " + (nat.contact or "?") + ", seen from "
+                             + nat.seen + "):\nrewrite_contact=yes\nforce_rport=yes\nrtp_symmetric=yes\n"
+                             "direct_media=no")
+            fix = (
+                f"In pjsip.conf make the endpoint point at an AOR named like the registering user, and make "
+                f"sure that AOR exists:\n\n[{name}]\ntype=endpoint\naors={user}\nauth={auth_user or name}"
+                f"{nat_lines}\n\n[{user}]\ntype=aor\nmax_contacts=1\n\n"
+                f"Then `pjsip reload` and check `pjsip show endpoint {name}`: it must list `Aor: {user}`; "
+                f"after the phone re-registers, `pjsip show contacts` shows its contact."
+            )
+        else:
+            cause = (
+                f"Authentication passed (the 404 came after the REGISTER with digest credentials for "
+                f"\"{auth_user}\"), but the registrar does not know the address-of-record "
+                f"{user}@{domain}: the user/AOR is not provisioned for that domain, or the phone "
+                f"registers to the wrong domain."
+            )
+            fix = (
+                f"Provision the AOR {user}@{domain} on the registrar (location/subscriber table), or set the "
+                f"phone's domain/registrar to the one where {user} exists. The auth username "
+                f"\"{auth_user}\" and the AOR user \"{user}\" must both match the account."
+            )
+        evidence = [resp.origin] + list(resp.also_seen) + [f.origin for f in log] + [req.origin]
+        return self.finding(
+            f"REGISTER for {user} rejected with 404 Not Found after successful digest authentication",
+            cause, fix, evidence, flow=flow.id, observations=observations,
+            details={"aor_user": user, "domain": domain, "auth_username": auth_user, "realm": realm,
+                     "endpoint": name, "log_aor": aor_in_log, "asterisk": asterisk,
+                     "server": server_label, "outcome": m.AOR_NOT_FOUND},
+        )

@@ -1,0 +1,68 @@
+"""SD201 call-failed: an INVITE's final answer was >= 300 (auth challenges excluded)."""
+
+from __future__ import annotations
+
+from ..flow import model as m
+from .base import Rule, register
+
+# Status → (plain cause, what to check). Statuses the user chose (busy/decline) are not faults.
+CAUSES: dict[int, tuple[str, str]] = {
+    403: ("the server refused the call (no permission for this destination, wrong credentials, or an ACL)",
+          "check the caller's permissions/dial plan context and the trunk's allowed prefixes"),
+    404: ("the called number or user does not exist where the INVITE was routed",
+          "check the dialled number, the dial plan (extension exists in the context?) and the routing"),
+    408: ("nobody answered the INVITE in time (timer B/C): the next hop or the callee is unreachable",
+          "check that the callee is registered and reachable (NAT binding, firewall), and the routing"),
+    410: ("the number is gone (no longer in service)", "check the dialled number"),
+    480: ("the callee is temporarily unavailable: not registered, do-not-disturb, or not answering",
+          "check that the callee's device is registered (e.g. `pjsip show contacts`) and reachable"),
+    481: ("the server does not know the dialog/transaction", "look for lost or mis-routed earlier messages"),
+    482: ("a routing loop was detected", "fix the routing between the proxies/PBXs involved"),
+    483: ("too many hops: a routing loop", "fix the routing between the proxies/PBXs involved"),
+    484: ("the number is incomplete (address incomplete)", "check the dialled number and the dial plan's patterns"),
+    485: ("the address is ambiguous", "dial a more specific address"),
+    500: ("the server had an internal error", "check the server's log at that time"),
+    501: ("the server does not implement what was asked", "check features/methods used"),
+    502: ("a gateway got an invalid answer from the next hop", "check the trunk/provider side"),
+    504: ("a gateway timed out waiting for the next hop", "check the trunk/provider reachability"),
+    603: ("the callee declined the call", "nothing to fix if the user declined"),
+    604: ("the called user does not exist anywhere", "check the dialled number"),
+}
+USER_CHOICE = {486, 600, 603, 487}
+
+
+@register
+class CallFailed(Rule):
+    code = "SD201"
+    slug = "call-failed"
+    severity = "error"
+    name = "Call attempt failed with a final error response"
+
+    def check(self, analysis):
+        for flow in analysis.flows_of("call"):
+            if flow.outcome in (m.CALL_OK, m.IN_PROGRESS, m.CALL_CANCELLED, m.NO_RESPONSE, m.CHALLENGE_UNANSWERED):
+                continue
+            msg = flow.outcome_message
+            if msg is None or not msg.status:
+                continue
+            cause_text, check = CAUSES.get(msg.status, ("the call was rejected", "see the reason phrase and the rejecting side's log"))
+            if flow.outcome == m.USER_BUSY:
+                cause_text, check = ("the callee's device rejected the call as busy", "nothing to fix in the network; "
+                                     "route busy calls to voicemail if wanted")
+            elif flow.outcome == m.CODEC_MISMATCH:
+                cause_text, check = ("no common media format could be agreed", "see the codec-mismatch finding")
+            elif flow.outcome == m.SERVER_UNAVAILABLE:
+                cause_text, check = ("a server on the path is unavailable", "see the server-unavailable-503 finding")
+            rejecter = analysis.hosts.get(msg.src.ip) if msg.src.ip else None
+            who = rejecter.label if rejecter else str(msg.src)
+            severity = "warning" if msg.status in USER_CHOICE else "error"
+            reason = msg.header("Reason")
+            observations = [(f"{who} answered the INVITE with {msg.start_line[8:]}.", [msg.origin])]
+            if reason:
+                observations.append((f"Reason header: {reason}", [msg.origin]))
+            yield self.finding(
+                f"Call to {flow.aor} failed: {msg.start_line[8:]}",
+                f"{msg.status} from {who}: {cause_text}.", check[0].upper() + check[1:] + ".",
+                [msg.origin] + list(msg.also_seen), severity=severity, flow=flow.id,
+                observations=observations, details={"status": msg.status, "rejected_by": who},
+            )

@@ -1,0 +1,51 @@
+"""What the NAT rules share: the UA bindings worth judging, and the fix text per server."""
+
+from __future__ import annotations
+
+from .facts import is_asterisk, nat_view, flow_of
+
+
+def originated_views(analysis):
+    """One NatView per (source, advertised contact/Via) of requests a UA originated."""
+    seen: set[tuple] = set()
+    for msg in analysis.messages:
+        if not msg.is_request or msg.method in ("ACK", "CANCEL", "BYE") or len(msg.vias) != 1:
+            continue
+        flow = flow_of(analysis, msg)
+        view = nat_view(analysis, msg, flow)
+        if view is None:
+            continue
+        key = (view.seen, view.contact, view.via)
+        if key in seen:
+            continue
+        seen.add(key)
+        yield view, flow
+
+
+def severity_for(view) -> str:
+    if view.compensated is True:
+        return "info"
+    if view.compensated is False:
+        return "error"
+    return "warning"
+
+
+def handling_sentence(view) -> str:
+    if view.compensated is True:
+        return f"The server handles it: {view.how}."
+    if view.compensated is False:
+        return f"The server does not handle it: {view.how}."
+    return ("Nothing in the trace shows the server compensating (no rewritten Contact, no received= in the "
+            "200 OK, no requests sent back to the observed address).")
+
+
+def nat_fix(analysis, view) -> str:
+    if is_asterisk(analysis):
+        return ("On the Asterisk endpoint (pjsip.conf, type=endpoint):\nrewrite_contact=yes\nforce_rport=yes\n"
+                "rtp_symmetric=yes\ndirect_media=no\n\nand on the transport local_net= / "
+                "external_signaling_address= / external_media_address= when Asterisk itself is behind NAT. "
+                "Keep the registration interval (or qualify_frequency) shorter than the NAT's UDP timeout.")
+    return ("On the registrar/proxy: detect NAT and store the observed source as the contact "
+            "(Kamailio: nat_uac_test + fix_nated_register / set_contact_alias; OpenSIPS: nat_traversal or "
+            "fix_nated_register), add rport/received (RFC 3581), keep NAT pings. On the phone: enable "
+            "rport and keep-alives (RFC 5626 outbound / STUN), and disable the router's SIP ALG.")

@@ -1,0 +1,45 @@
+"""SD104 registration-failed: REGISTER ended in another failure (no 404/403/auth loop)."""
+
+from __future__ import annotations
+
+from ..flow import model as m
+from .base import Rule, register
+
+HINTS = {
+    423: "the requested Expires is shorter than the registrar's minimum (Min-Expires); raise the "
+         "registration interval on the phone to at least the Min-Expires value",
+    480: "the registrar (or the proxy in front of it) is temporarily unavailable",
+    482: "a loop was detected: the REGISTER came back to a proxy it already passed",
+    483: "too many hops: Max-Forwards reached 0, usually a routing loop",
+    488: "the registrar does not accept this request as sent",
+    500: "the registrar had an internal error; look at its log at that time",
+    503: "the registrar is overloaded or has no backend; check that the service behind it is up",
+}
+
+
+@register
+class RegistrationFailed(Rule):
+    code = "SD104"
+    slug = "registration-failed"
+    severity = "error"
+    name = "REGISTER rejected with a final error response"
+
+    def check(self, analysis):
+        for flow in analysis.flows_of("registration"):
+            if flow.outcome not in (m.REQUEST_FAILED, m.SERVER_UNAVAILABLE, m.CHALLENGE_UNANSWERED):
+                continue
+            msg = flow.outcome_message
+            if flow.outcome == m.CHALLENGE_UNANSWERED:
+                cause = ("The registrar asked for credentials but the phone never sent a REGISTER with an "
+                         "Authorization header: no password is configured on the phone, or it gave up.")
+                fix = "Configure the account's auth username and password on the phone."
+            else:
+                hint = HINTS.get(msg.status, "see the reason phrase and the registrar's log")
+                cause = f"The registrar answered {msg.start_line[8:]}: {hint}."
+                fix = ("Fix what the status says on the registrar or the phone, then re-register; "
+                       "the registrar's log at the time of the response gives the detail.")
+            yield self.finding(
+                f"Registration of {flow.aor} failed: {flow.outcome_detail}", cause, fix,
+                [msg.origin] + list(msg.also_seen), flow=flow.id,
+                details={"status": msg.status, "aor": flow.aor},
+            )

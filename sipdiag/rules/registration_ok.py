@@ -1,0 +1,31 @@
+"""SD103 registration-ok: a REGISTER was accepted (healthy outcome)."""
+
+from __future__ import annotations
+
+from ..flow import model as m
+from .base import Rule, register
+
+
+@register
+class RegistrationOk(Rule):
+    code = "SD103"
+    slug = "registration-ok"
+    severity = "info"
+    name = "Registration accepted"
+
+    def check(self, analysis):
+        for flow in analysis.flows_of("registration"):
+            if flow.outcome not in (m.REGISTRATION_OK, m.UNREGISTERED):
+                continue
+            msg = flow.outcome_message
+            bindings = [c.raw for c in msg.contacts]
+            expires = [c.params.get("expires") for c in msg.contacts if c.params.get("expires")]
+            what = "un-registered cleanly" if flow.outcome == m.UNREGISTERED else "registered"
+            yield self.finding(
+                f"{flow.aor} {what} ({flow.outcome_detail})",
+                f"The registrar accepted the REGISTER; {len(bindings)} binding(s) in the 200 OK"
+                + (f", expires {', '.join(expires)} s" if expires else "") + ".",
+                "Nothing to fix.",
+                [msg.origin] + list(msg.also_seen), flow=flow.id,
+                details={"bindings": bindings, "aor": flow.aor},
+            )

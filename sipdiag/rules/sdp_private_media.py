@@ -1,0 +1,107 @@
+"""SD305 sdp-private-media: SDP c= address differs from where the sender's signalling comes from."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from ..sip.grammar import is_ip_literal, normalise_ip
+from .base import Rule, register
+from .facts import flow_of, is_asterisk
+
+
+@register
+class SdpPrivateMedia(Rule):
+    code = "SD305"
+    slug = "sdp-private-media"
+    severity = "warning"
+    name = "SDP media address differs from the sender's real address"
+
+    def check(self, analysis):
+        seen: set[tuple] = set()
+        forwarded = _forwarded_ids(analysis)
+        for msg in analysis.messages:
+            sdp = msg.sdp
+            if sdp is None or msg.src.ip is None or id(msg) in forwarded:
+                continue
+            if msg.is_request and len(msg.vias) != 1:
+                continue
+            for media in sdp.media:
+                addr = media.connection
+                if not media.port or not addr or not is_ip_literal(addr) or addr in ("0.0.0.0", "::"):
+                    continue
+                addr = normalise_ip(addr)
+                if addr == msg.src.ip or addr in analysis.hosts:
+                    continue
+                advertised = _advertised_by(analysis, msg.src.ip, addr) and not _same_subnet(addr, msg.src.ip)
+                if not (advertised or (_private(addr) and not _private(msg.src.ip))):
+                    continue  # a media server or relay at another public address is normal
+                key = (msg.src.ip, addr)
+                if key in seen:
+                    continue
+                seen.add(key)
+                rtp = _rtp_towards(analysis, addr, media.port)
+                flow = flow_of(analysis, msg)
+                relay = ("Asterisk relays media (direct_media=no) and with rtp_symmetric=yes sends RTP back to "
+                         "where it comes from" if is_asterisk(analysis) else
+                         "a media relay/SBC that latches onto the observed RTP source fixes this")
+                yield self.finding(
+                    f"SDP from {msg.src.ip} offers media at {addr}:{media.port}",
+                    f"The {msg.label} from {msg.src.ip} asks for {media.kind} to be sent to {addr}:{media.port}, "
+                    f"an address other than the one its signalling comes from. If that is a private address "
+                    f"behind NAT, media sent there is lost (one-way or no audio) unless {relay}. " + rtp,
+                    ("Asterisk endpoint: rtp_symmetric=yes, direct_media=no (and rewrite_contact=yes). "
+                     if is_asterisk(analysis) else "") +
+                    "On the phone: STUN/ICE or disable the router's SIP ALG; on the SBC: media relay with "
+                    "symmetric RTP (latching).",
+                    [msg.origin], severity="info", flow=flow.id if flow else None,
+                    details={"sdp_address": addr, "port": media.port, "seen": msg.src.ip},
+                )
+
+
+def _advertised_by(analysis, ip, addr) -> bool:
+    """True if the host at `ip` also advertises `addr` in its Contact/Via (it is behind NAT)."""
+    host = analysis.hosts.get(ip)
+    return host is not None and any(k.split(" ")[0].rsplit(":", 1)[0].strip("[]") == addr
+                                    for k in host.advertised if not k.endswith("(media)"))
+
+
+def _same_subnet(a: str, b: str) -> bool:
+    """Same /24 (IPv4) or /64 (IPv6): a multi-homed server, not NAT."""
+    try:
+        na, nb = ipaddress.ip_address(a), ipaddress.ip_address(b)
+        prefix = 24 if na.version == 4 else 64
+        return na.version == nb.version and ipaddress.ip_network(f"{a}/{prefix}", strict=False) == \
+            ipaddress.ip_network(f"{b}/{prefix}", strict=False)
+    except ValueError:
+        return False
+
+
+def _private(ip: str) -> bool:
+    try:
+        return ipaddress.ip_address(ip).is_private
+    except ValueError:
+        return False
+
+
+def _rtp_towards(analysis, addr, port) -> str:
+    flows = {}
+    for summary in analysis.inputs:
+        flows.update(getattr(summary, "rtp_flows", {}) or {})
+    if not flows:
+        return "RTP is not in this trace, so whether audio flowed cannot be told."
+    inbound = sum(n for (s, sp, d, dp), n in flows.items() if d == addr and dp == port)
+    return (f"{inbound} RTP packets were sent to that address in the capture." if inbound
+            else "No RTP in the capture was sent to that address.")
+
+
+def _forwarded_ids(analysis) -> set[int]:
+    """Messages a proxy forwarded (same Call-ID/CSeq/status seen before towards the sender)."""
+    out: set[int] = set()
+    received: dict[tuple, set] = {}
+    for msg in analysis.messages:
+        key = (msg.call_id, msg.cseq, msg.method or msg.status)
+        hosts = received.setdefault(key, set())
+        if msg.src.ip in hosts:
+            out.add(id(msg))
+        hosts.add(msg.dst.ip)
+    return out

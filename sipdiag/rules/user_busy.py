@@ -1,0 +1,30 @@
+"""SD202 user-busy: the callee answered 486 Busy Here / 600 Busy Everywhere."""
+
+from __future__ import annotations
+
+from ..flow import model as m
+from .base import Rule, register
+
+
+@register
+class UserBusy(Rule):
+    code = "SD202"
+    slug = "user-busy"
+    severity = "info"
+    name = "Callee busy or rejected the call (486/600)"
+
+    def check(self, analysis):
+        for flow in analysis.flows_of("call"):
+            if flow.outcome != m.USER_BUSY:
+                continue
+            msg = flow.outcome_message
+            ringing = any(r.status == 180 for t in flow.transactions for r in t.responses)
+            yield self.finding(
+                f"{flow.aor} was busy / rejected the call ({msg.start_line[8:]})",
+                "The called device itself answered " + msg.start_line[8:]
+                + (" after ringing" if ringing else "")
+                + ": the user rejected the call or the line was busy. Signalling and routing worked.",
+                "No network fix needed. If callers should reach voicemail instead, handle 486 in the dial "
+                "plan (e.g. Asterisk: check DIALSTATUS=BUSY and send to VoiceMail).",
+                [msg.origin] + list(msg.also_seen), flow=flow.id, details={"status": msg.status},
+            )
