@@ -4,10 +4,15 @@ Each module here reads one text format. A reader class has:
 
 * `format`: the name shown to users (e.g. 'pjsip-logger');
 * `sniff(head: str) -> int`: 0..100, how sure it is that a file starting with `head` is its format;
-* `__init__(path, open_text)`: `open_text()` returns a fresh iterator of decoded lines;
+* `__init__(path, open_lines)`: `open_lines()` returns a fresh iterator of decoded lines
+  (`textio.line_opener`);
 * `summary`: an `InputSummary`, and `__iter__` yielding `Frame | LogEvent` in file order.
 
-`detect()` asks every reader and takes the most confident one.
+`detect()` asks every reader and takes the most confident one (the first registered on a tie).
+Readers: `pjsip` (Asterisk `pjsip set logger`), `chan_sip` (Asterisk `sip set debug`),
+`freeswitch` (sofia siptrace), `sngrep` (.txt export), `ngrep` (-W byline), `plain` (pasted
+messages, lowest score). What they share: `textio` (decoding, lines), `message` (recovering
+one SIP message and repairing it), `asterisk` (Asterisk log lines), `clock` (timestamps).
 """
 
 from __future__ import annotations
@@ -29,4 +34,21 @@ def detect(path: str, head: bytes, gzipped: bool = False):
             best, best_score = reader, score
     if best is None:
         return None
-    return best(path, line_opener(path))
+    reader = best(path, line_opener(path))
+    if gzipped:
+        reader.summary.format += "+gzip"
+    return reader
+
+
+def _register() -> None:
+    from .chan_sip import ChanSipReader
+    from .freeswitch import FreeswitchReader
+    from .ngrep import NgrepReader
+    from .pjsip import PjsipLoggerReader
+    from .plain import PlainSipReader
+    from .sngrep import SngrepReader
+
+    READERS.extend([PjsipLoggerReader, ChanSipReader, FreeswitchReader, SngrepReader, NgrepReader, PlainSipReader])
+
+
+_register()
