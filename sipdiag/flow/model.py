@@ -187,6 +187,8 @@ class Analysis:
     """Structured facts recognised in PBX log lines (see logfacts.py)."""
     orphan_responses: list[SipMessage] = field(default_factory=list)
     """Responses whose request is not in the trace (one-sided or late-started capture)."""
+    config: object | None = None
+    """The PBX configuration given with the trace (`config.PbxConfig`), if any."""
 
     def flow(self, flow_id: str) -> Flow | None:
         return next((f for f in self.flows if f.id == flow_id), None)

@@ -64,6 +64,10 @@ class AorNotFound(Rule):
                 f"The phone is behind NAT: it advertises Contact {nat.contact} but its packets come from "
                 f"{nat.seen}. Once the AOR is fixed this needs NAT handling on the endpoint too.", [req.origin]))
 
+        config_cause, config_fix, config_obs = _from_config(analysis.config, user, endpoint, auth_user)
+        observations += config_obs
+        if config_cause:
+            asterisk = True
         if asterisk:
             cause = (
                 f"Authentication passed, but Asterisk's registrar found no AOR for the registration. In PJSIP "
@@ -85,6 +89,9 @@ class AorNotFound(Rule):
                 f"Then `pjsip reload` and check `pjsip show endpoint {name}`: it must list `Aor: {user}`; "
                 f"after the phone re-registers, `pjsip show contacts` shows its contact."
             )
+            if config_cause:
+                cause += " " + config_cause
+                fix = config_fix + "\n\n" + fix
         else:
             cause = (
                 f"Authentication passed (the 404 came after the REGISTER with digest credentials for "
@@ -98,6 +105,7 @@ class AorNotFound(Rule):
                 f"\"{auth_user}\" and the AOR user \"{user}\" must both match the account."
             )
         evidence = [resp.origin] + list(resp.also_seen) + [f.origin for f in log] + [req.origin]
+        evidence += [o for _text, origins in config_obs for o in origins]
         return self.finding(
             f"REGISTER for {user} rejected with 404 Not Found after successful digest authentication",
             cause, fix, evidence, flow=flow.id, observations=observations,
@@ -105,3 +113,35 @@ class AorNotFound(Rule):
                      "endpoint": name, "log_aor": aor_in_log, "asterisk": asterisk,
                      "server": server_label, "outcome": m.AOR_NOT_FOUND},
         )
+
+
+def _from_config(config, user, endpoint_name, auth_user):
+    """With pjsip.conf or `pjsip show` output: name the dangling aors= value and the line."""
+    if config is None:
+        return "", "", []
+    ep = config.endpoint_for(endpoint_name, auth_user, user)
+    if ep is None:
+        return "", "", []
+    aors = ep.values("aors")
+    existing = config.names("aor")
+    where = ep.option_origins.get("aors", ep.origin)
+    dangling = [a for a in aors if a not in existing]
+    observations = [(f"Endpoint [{ep.name}] has aors={','.join(aors) or '(empty)'}; the configured AORs are "
+                     f"{', '.join(existing) or 'none'}.", [where])]
+    unused = [a for a in existing if not any(a in e.values("aors") for e in config.of_type("endpoint"))]
+    parts = []
+    if dangling:
+        parts.append(f"The configuration confirms it: endpoint [{ep.name}] lists aors={','.join(dangling)}, but no "
+                     f"[aor] section of that name exists")
+    if user not in aors:
+        parts.append(f"the registering user \"{user}\" is not in its aors= list")
+    if user in existing and user in unused:
+        parts.append(f"an AOR named [{user}] exists but no endpoint uses it")
+        observations.append((f"AOR [{user}] exists but no endpoint lists it in aors=.",
+                             [config.get("aor", user).origin]))
+    if not parts:
+        return "", "", observations
+    cause = "; ".join(parts) + "."
+    fix = (f"Change line {where.line} of {where.source}: in [{ep.name}] (type=endpoint) set aors={user}"
+           + (f" (it says aors={','.join(aors)})" if aors else "") + ".")
+    return cause[0].upper() + cause[1:], fix, observations
