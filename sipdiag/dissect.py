@@ -58,6 +58,12 @@ def _dissect_frames(source: Source) -> Iterator[Item]:
         if isinstance(frame, LogEvent):
             yield frame
             continue
+        if frame.end_of_stream:
+            framer = framers.pop(frame.stream, None)
+            problem = framer.finish() if framer is not None else None
+            if problem is not None:
+                yield Anomaly(problem.name, problem.detail, problem.origin, problem.raw)
+            continue
         if frame.stream is not None and not frame.whole_message:
             framer = framers.get(frame.stream)
             if framer is None:
@@ -78,13 +84,20 @@ def _dissect_frames(source: Source) -> Iterator[Item]:
                 yield item
             continue
         payloads = [frame.payload] if frame.whole_message else split_datagram(frame.payload)
-        for payload in payloads:
+        for index, payload in enumerate(payloads):
             if not frame.whole_message and not looks_like_sip(payload):
                 continue
             item = parse_message(payload, origin=frame.origin, time=frame.time, src=frame.src, dst=frame.dst,
                                  transport=frame.transport)
             if isinstance(item, SipMessage):
                 _annotate(item, frame)
+                if index:
+                    item.anomalies.append(Anomaly(
+                        "bundled-message",
+                        f"follows another message in the same {frame.transport} datagram; "
+                        "a receiver that follows RFC 3261 §18.3 discards it",
+                        frame.origin,
+                    ))
             yield item
     for framer in framers.values():
         problem = framer.finish()

@@ -9,7 +9,9 @@ mandatory and is the only way to find the end of the body. `StreamFramer` buffer
 stream direction, drops CRLF keep-alives, and when the stream was picked up mid-way or
 lost bytes it resynchronises at the next line that looks like a SIP start line. A message
 is attributed to the chunk that completed it, and it remembers how many chunks it spanned.
-A stream that shows no SIP at all in its first `NON_SIP_LIMIT` bytes is abandoned cheaply.
+A stream that shows no SIP at all in its first `NON_SIP_LIMIT` bytes is abandoned cheaply; one
+that did carry SIP never is, whatever follows a gap. Bytes skipped after a gap or between
+messages are reported once per run (`stream-gap`, `stream-junk`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import re
 from dataclasses import dataclass
 
 from ..sources.frame import Origin
-from .grammar import SNIFF, START_IN_STREAM
+from .grammar import SNIFF, START_ANYWHERE, START_IN_STREAM
 
 _CONTENT_LENGTH = re.compile(rb"^(?:content-length|l)[ \t]*:[ \t]*(\d+)", re.IGNORECASE | re.MULTILINE)
 MAX_HEAD = 64 * 1024
@@ -43,8 +45,12 @@ def _head_end(buf, start: int = 0) -> tuple[int, int]:
 
 
 def _content_length(head) -> int | None:
+    """The declared body length; absurdly long digit strings count as implausible, not as int()s."""
     m = _CONTENT_LENGTH.search(head)
-    return int(m.group(1)) if m else None
+    if not m:
+        return None
+    digits = m.group(1)
+    return int(digits) if len(digits) <= 12 else MAX_BODY + 1
 
 
 def split_datagram(payload: bytes) -> list[bytes]:
@@ -68,6 +74,15 @@ def split_datagram(payload: bytes) -> list[bytes]:
         out.append(payload[pos:stop])
         pos = stop
     return out
+
+
+def _resync_point(buf) -> int | None:
+    """Offset of the first plausible start line in a buffer that does not begin with one."""
+    m = START_IN_STREAM.search(buf)
+    a = START_ANYWHERE.search(buf, 1, m.start(1) if m else len(buf))
+    if a is not None and (m is None or a.start() < m.start(1)):
+        return a.start()
+    return m.start(1) if m else None
 
 
 @dataclass(slots=True)
@@ -99,8 +114,13 @@ class StreamFramer:
         self.buf = bytearray()
         self.marks: list[list] = []  # [end offset in buf, origin, time] per chunk in buf
         self.synced = False
+        """The buffer starts at a message boundary (a start line was found and followed)."""
+        self.ever_synced = False
         self.seen = 0
         self.abandoned = False
+        self._after_gap = False
+        """Bytes were lost and the buffer was empty: what precedes the next start line belongs
+        to a message whose beginning is missing."""
 
     def feed(self, data: bytes, origin: Origin, time: float | None, gap_before: bool = False):
         """Add a chunk; return (messages, problems) completed by it."""
@@ -108,9 +128,12 @@ class StreamFramer:
         problems: list[StreamProblem] = []
         if self.abandoned:
             return messages, problems
-        if gap_before and self.buf:
-            problems.append(StreamProblem("stream-gap", "bytes missing from the stream; partial message dropped",
-                                          origin, bytes(self.buf[:2048])))
+        if gap_before:
+            if self.buf.strip(b"\r\n"):
+                problems.append(StreamProblem("stream-gap", "bytes missing from the stream; partial message dropped",
+                                              origin, bytes(self.buf[:2048])))
+            else:
+                self._after_gap = self.ever_synced
             self._consume(len(self.buf))
             self.synced = False
         self.seen += len(data)
@@ -137,6 +160,20 @@ class StreamFramer:
         if not self.buf:
             marks.clear()
 
+    def _skip(self, n: int, problems, origin) -> None:
+        """Drop n bytes that are no SIP message, saying why if they matter."""
+        junk = bytes(self.buf[: min(n, 2048)])
+        if junk.strip(b"\r\n"):
+            if self._after_gap:
+                problems.append(StreamProblem("stream-gap", "bytes missing from the stream; the message they "
+                                              "belong to is dropped", origin, junk))
+            elif self.synced:
+                problems.append(StreamProblem("stream-junk", "bytes between messages that are not SIP",
+                                              origin, junk))
+            self._after_gap = False
+            self.synced = False  # one report per run of junk
+        self._consume(n)
+
     def _cut(self, messages, problems, origin) -> None:
         buf = self.buf
         while buf:
@@ -147,27 +184,21 @@ class StreamFramer:
                 self._consume(skip)
                 continue
             if not SNIFF.match(buf):
-                m = START_IN_STREAM.search(buf)
-                if m is None:
-                    if not self.synced and self.seen > NON_SIP_LIMIT:
+                start = _resync_point(buf)
+                if start is None:
+                    if not self.ever_synced and self.seen > NON_SIP_LIMIT:
                         self.abandoned = True
                         self.buf.clear()
                         self.marks.clear()
                         return
-                    keep = 2048
+                    keep = 2048  # a start line may be arriving in pieces
                     if len(buf) > keep:
-                        if self.synced:
-                            problems.append(StreamProblem("stream-junk", "bytes between messages that are not SIP",
-                                                          origin, bytes(buf[:2048])))
-                        self._consume(len(buf) - keep)
+                        self._skip(len(buf) - keep, problems, origin)
                     return
-                start = m.start(1)
-                if self.synced and buf[:start].strip(b"\r\n"):
-                    problems.append(StreamProblem("stream-junk", "bytes between messages that are not SIP",
-                                                  origin, bytes(buf[:min(start, 2048)])))
-                self._consume(start)
+                self._skip(start, problems, origin)
                 continue
-            self.synced = True
+            self.synced = self.ever_synced = True
+            self._after_gap = False
             end, sep = _head_end(buf)
             if end < 0:
                 if len(buf) > MAX_HEAD:

@@ -14,22 +14,31 @@ import re
 TOKEN = r"[A-Za-z0-9\-.!%*_+`'~]+"
 
 # RFC 3261 §25.1: Request-Line = Method SP Request-URI SP SIP-Version CRLF
-# Leniency: methods are matched case-sensitively in upper case only (extension methods are
-# tokens, but every real method is upper case, and this keeps HTTP-like text out); the version
-# is matched case-insensitively ("sip/2.0" is seen from some old gateways).
+# Leniency: the method and the version are matched case-insensitively ("sip/2.0" is seen from
+# some old gateways, lower-case methods from hand-written test scripts) and the parser
+# upper-cases the method; the method is restricted to letters, digits, '_' and '-' (every real
+# method is), which with the mandatory SIP version keeps HTTP and other text out.
 REQUEST_LINE = re.compile(r"^([A-Z][A-Z0-9_\-]*) +(\S+) +(SIP/2\.0)\s*$", re.IGNORECASE)
 _REQUEST_METHOD = re.compile(r"^[A-Z][A-Z0-9_\-]*$")
 
 # RFC 3261 §25.1: Status-Line = SIP-Version SP Status-Code SP Reason-Phrase CRLF
 # Leniency: the reason phrase may be empty and the space before it missing (seen from
 # SIPp scenarios and some SBCs sending "SIP/2.0 200").
-STATUS_LINE = re.compile(r"^SIP/2\.0 +(\d{3})(?: +(.*?))?\s*$", re.IGNORECASE)
+STATUS_LINE = re.compile(r"^SIP/2\.0 +([0-9]{3})(?: +(.*?))?\s*$", re.IGNORECASE)
 
 # Bytes-level sniffing, used on every UDP datagram: a request line or a status line at the
 # very start. Leading CR/LF (keep-alives before a message) is allowed.
 SNIFF = re.compile(rb"^(?:\r?\n)*(?:SIP/2\.0 \d{3}|[A-Z][A-Z0-9_\-]{1,31} [^ \r\n]{1,2048} SIP/2\.0\r?\n)", re.IGNORECASE)
-# Where a message may start inside a stream picked up mid-way.
+# Where a message may start inside a stream picked up mid-way or after lost bytes: a start line
+# at the beginning of a line (any method), or, because a body need not end with a line break
+# ('...</presence>INVITE sip:...'), a whole start line of an RFC 3261/3262/3265/3311/3428/3515/
+# 3903/6086 method or a status line anywhere.
 START_IN_STREAM = re.compile(rb"(?:^|\n)((?:SIP/2\.0 \d{3} |[A-Z][A-Z0-9_\-]{1,31} [^ \r\n]{1,2048} SIP/2\.0\r?\n))")
+START_ANYWHERE = re.compile(
+    rb"SIP/2\.0 [1-6][0-9]{2} [^\r\n]{0,256}\r?\n"
+    rb"|(?:INVITE|ACK|BYE|CANCEL|OPTIONS|REGISTER|PRACK|SUBSCRIBE|NOTIFY|PUBLISH|INFO|REFER|MESSAGE|UPDATE)"
+    rb" [^ \r\n]{1,2048} SIP/2\.0\r?\n"
+)
 
 # RFC 3261 §7.3.3: compact header forms; plus RFC 3265 (o, u), RFC 3515 (r), RFC 3892 (b),
 # RFC 4028 (x), RFC 3841 (a, j, d), RFC 8224 (y), RFC 4474 (n).
@@ -84,14 +93,19 @@ LIST_HEADERS = frozenset(
 # RFC 3261 §25.1 header line: field-name HCOLON field-value; HCOLON = *( SP / HTAB ) ":" SWS
 HEADER_LINE = re.compile(r"^([^:\s][^:]*?)[ \t]*:[ \t]*(.*)$")
 
-# RFC 3261 §19.1.1 SIP-URI: sip:user:password@host:port;uri-parameters?headers
-# Leniency: user parts with unescaped characters outside `unreserved` are accepted (phones put
-# '#' and spaces-as-%20 there); host may be an IPv6 reference [..].
-URI = re.compile(
-    r"^(?P<scheme>sips?|tel|urn|[a-zA-Z][a-zA-Z0-9+.\-]*):"
-    r"(?:(?P<user>[^:@;?]*)(?::(?P<password>[^@;?]*))?@)?"
-    r"(?P<host>\[[0-9A-Fa-f:.]+\]|[^:;?\[\]]*)"
-    r"(?::(?P<port>\d*))?"
+# RFC 3261 §19.1.1 SIP-URI = "sip:" [ userinfo ] hostport uri-parameters [ headers ]
+# The scheme comes first; RFC 3986 §3.1 scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).
+URI_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
+# userinfo = ( user / telephone-subscriber ) [ ":" password ] "@". The user part may hold ';'
+# (user-unreserved, e.g. 'sip:+15551234567;npdi;rn=+15550000000@gw;user=phone' from number
+# portability), so it is not matched by a pattern: it is everything before the first '@',
+# when that '@' comes before any '?' (headers such as '?Replaces=a@b' are not userinfo).
+# hostport uri-parameters [ headers ], after the userinfo. Leniency: unescaped characters
+# outside `unreserved` are accepted in the host (phones put '#' and spaces there); the host
+# may be an IPv6 reference [..].
+URI_HOSTPORT = re.compile(
+    r"^(?P<host>\[[0-9A-Fa-f:.]+\]|[^:;?\[\]]*)"
+    r"(?::(?P<port>[0-9]{0,5}))?"
     r"(?P<params>;[^?]*)?"
     r"(?:\?(?P<headers>.*))?$"
 )
@@ -105,8 +119,8 @@ IPV4 = re.compile(r"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$")
 # RFC 2617 / RFC 3261 §25.1 digest parameters: auth-param = token "=" ( token / quoted-string )
 AUTH_PARAM = re.compile(r'\s*([A-Za-z0-9_\-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))\s*,?')
 
-# RFC 3261 §20.16 CSeq = 1*DIGIT LWS Method
-CSEQ = re.compile(r"^\s*(\d+)\s+(\S+)\s*$")
+# RFC 3261 §20.16 CSeq = 1*DIGIT LWS Method; the number is below 2**31 (§8.1.1.5), so 10 digits.
+CSEQ = re.compile(r"^\s*([0-9]{1,10})\s+(\S+)\s*$")
 
 # RFC 2046 §5.1.1 boundary parameter of multipart bodies.
 BOUNDARY = re.compile(r'boundary\s*=\s*"?([^";]+)"?', re.IGNORECASE)
@@ -144,3 +158,18 @@ def normalise_ip(host: str) -> str:
         return str(ipaddress.ip_address(h))
     except ValueError:
         return h
+
+
+def number(text: str | None, digits: int = 10) -> int | None:
+    """A decimal number of at most `digits` ASCII digits (surrounding whitespace allowed), else None.
+
+    Peer input reaches int() only through here (or through [0-9]{n} patterns): str.isdigit()
+    accepts '²' and other Unicode digits that int() rejects, and int() refuses numbers longer
+    than 4300 digits.
+    """
+    if text is None:
+        return None
+    t = text.strip()
+    if not t or len(t) > digits or not (t.isascii() and t.isdigit()):
+        return None
+    return int(t)

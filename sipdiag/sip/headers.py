@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
-from .grammar import AUTH_PARAM, CSEQ, URI, VIA, is_ip_literal
+from .grammar import AUTH_PARAM, CSEQ, URI_HOSTPORT, URI_SCHEME, VIA, is_ip_literal, number
 
 
 def split_list(value: str) -> list[str]:
@@ -123,43 +123,49 @@ def split_bare_ipv6(text: str) -> tuple[str, int | None]:
         pass
     head, _, tail = text.rpartition(":")
     try:
-        return str(ipaddress.IPv6Address(head)), int(tail) if tail.isdigit() else None
+        return str(ipaddress.IPv6Address(head)), number(tail, 5)
     except ValueError:
         return text, None
 
 
 def parse_uri(text: str | None) -> Uri | None:
+    """sip/sips/tel and other URIs (RFC 3261 §19.1.1, RFC 3966); None when not a URI."""
     if not text:
         return None
     text = text.strip()
-    if text.lower().startswith("tel:"):
-        body = text[4:]
-        number, _, rest = body.partition(";")
-        return Uri(text, "tel", number, None, None, parse_params(rest))
-    m = URI.match(text)
+    m = URI_SCHEME.match(text)
     if not m:
-        return _parse_bare_ipv6_uri(text)
-    scheme = m.group("scheme").lower()
-    port = m.group("port")
-    params = parse_params(m.group("params")[1:]) if m.group("params") else {}
-    host = m.group("host") or None
-    return Uri(text, scheme, m.group("user") or None, host, int(port) if port else None, params)
-
-
-def _parse_bare_ipv6_uri(text: str) -> Uri | None:
-    """sip:user@fe80:0:0:0:1:2:3:4:5060;params — see split_bare_ipv6."""
-    scheme, sep, rest = text.partition(":")
-    if not sep or scheme.lower() not in ("sip", "sips"):
         return None
-    user, at, hostpart = rest.rpartition("@")
+    scheme = m.group(1).lower()
+    rest = text[m.end() :]
+    if scheme == "tel":
+        number, _, params = rest.partition(";")
+        return Uri(text, "tel", number, None, None, parse_params(params))
+    user = None
+    at = rest.find("@")
+    question = rest.find("?")
+    if at >= 0 and (question < 0 or at < question):
+        user = rest[:at].partition(":")[0] or None  # user[:password]
+        rest = rest[at + 1 :]
+    h = URI_HOSTPORT.match(rest)
+    if not h:
+        return _parse_bare_ipv6_uri(text, scheme, user, rest)
+    port = h.group("port")
+    params = parse_params(h.group("params")[1:]) if h.group("params") else {}
+    return Uri(text, scheme, user, h.group("host") or None, int(port) if port else None, params)
+
+
+def _parse_bare_ipv6_uri(text: str, scheme: str, user: str | None, hostpart: str) -> Uri | None:
+    """sip:user@fe80:0:0:0:1:2:3:4:5060;params — see split_bare_ipv6."""
+    if scheme not in ("sip", "sips"):
+        return None
     hostport, _, params = hostpart.partition(";")
     if hostport.count(":") < 2:
         return None
     host, port = split_bare_ipv6(hostport)
     if ":" not in host:
         return None
-    return Uri(text, scheme.lower(), user.split(":")[0] or None if at else None, f"[{host}]", port,
-               parse_params(params))
+    return Uri(text, scheme, user, f"[{host}]", port, parse_params(params))
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,8 +237,7 @@ class Via:
 
     @property
     def rport(self) -> int | None:
-        v = self.params.get("rport")
-        return int(v) if v and v.isdigit() else None
+        return number(self.params.get("rport"), 5)
 
     @property
     def has_rport(self) -> bool:
@@ -268,7 +273,7 @@ def _split_host_port(text: str) -> tuple[str, int | None]:
     else:
         host, _, port = text.partition(":")
     port = port.strip()
-    return host.strip(), int(port) if port.isdigit() else None
+    return host.strip(), number(port, 5)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from ..sources.frame import Endpoint, Origin
-from .grammar import BOUNDARY, LIST_HEADERS
+from .grammar import BOUNDARY, LIST_HEADERS, number
 from .headers import (
     Credentials,
     NameAddr,
@@ -76,7 +76,7 @@ class SipMessage:
         self.reason = reason
         self.headers = headers
         self.body = body
-        self.anomalies = anomalies or []
+        self.anomalies = anomalies if anomalies is not None else []
         self.direction: str | None = None
         """For text logs: 'in' or 'out' as seen by the logging host."""
         self.ip_fragments = 1
@@ -196,8 +196,7 @@ class SipMessage:
 
     @property
     def expires(self) -> int | None:
-        v = self.header("Expires")
-        return int(v.strip()) if v and v.strip().isdigit() else None
+        return number(self.header("Expires"))
 
     @property
     def content_type(self) -> str | None:

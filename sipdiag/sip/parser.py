@@ -12,7 +12,7 @@ as a bare `Anomaly`. Nothing here raises on peer input.
 from __future__ import annotations
 
 from ..sources.frame import Endpoint, Origin
-from .grammar import HEADER_LINE, REQUEST_LINE, STATUS_LINE, canonical_header
+from .grammar import HEADER_LINE, REQUEST_LINE, STATUS_LINE, canonical_header, number
 from .message import Anomaly, SipMessage
 
 MANDATORY = ("Via", "From", "To", "Call-ID", "CSeq")
@@ -98,7 +98,7 @@ def parse_message(
         body=body,
         anomalies=anomalies,
     )
-    _check(msg, anomalies, origin)
+    _check(msg, msg.anomalies, origin)
     return msg
 
 
@@ -109,29 +109,24 @@ def _check(msg: SipMessage, anomalies: list[Anomaly], origin: Origin) -> None:
         anomalies.append(Anomaly("missing-header", "missing mandatory header(s): " + ", ".join(missing), origin))
     if "CSeq" in present:
         if msg.cseq is None:
-            anomalies.append(Anomaly("bad-cseq", f"CSeq not understood: {msg.header('CSeq')!r}", origin))
+            anomalies.append(Anomaly("bad-cseq", f"CSeq not understood: {msg.header('CSeq')[:80]!r}", origin))
         elif msg.method and msg.cseq[1] != msg.method:
             anomalies.append(
                 Anomaly("cseq-method-mismatch", f"CSeq method {msg.cseq[1]} differs from {msg.method}", origin)
             )
     cl = msg.header("Content-Length")
     if cl is not None:
-        text = cl.strip()
-        if not text.isdigit():
-            anomalies.append(Anomaly("bad-content-length", f"Content-Length not a number: {cl!r}", origin))
-        else:
-            declared = int(text)
-            if declared > len(msg.body):
-                anomalies.append(
-                    Anomaly("truncated-body", f"Content-Length {declared} but only {len(msg.body)} body bytes", origin)
-                )
-            elif declared < len(msg.body) and msg.body[declared:].strip(b"\r\n\x00 "):
-                anomalies.append(
-                    Anomaly(
-                        "content-length-mismatch",
-                        f"Content-Length {declared} but {len(msg.body)} body bytes follow",
-                        origin,
-                    )
-                )
+        declared = number(cl)
+        if declared is None:
+            anomalies.append(Anomaly("bad-content-length", f"Content-Length not a number: {cl[:40]!r}", origin))
+        elif declared > len(msg.body):
+            anomalies.append(
+                Anomaly("truncated-body", f"Content-Length {declared} but only {len(msg.body)} body bytes", origin)
+            )
+        elif declared < len(msg.body) and msg.body[declared:].strip(b"\r\n\x00 "):
+            anomalies.append(
+                Anomaly("content-length-mismatch", f"Content-Length {declared} but {len(msg.body)} body bytes follow",
+                        origin)
+            )
     elif msg.transport in ("TCP", "TLS") and msg.body:
         anomalies.append(Anomaly("missing-content-length", "stream message without Content-Length", origin))

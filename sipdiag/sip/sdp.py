@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .grammar import number
+
 DIRECTIONS = ("sendrecv", "sendonly", "recvonly", "inactive")
 
 # RFC 3551 static payload types, used when an offer has no a=rtpmap for them.
@@ -90,7 +92,7 @@ def parse_sdp(text: str) -> SessionDescription:
                 current = None
                 continue
             port_text = parts[1].split("/")[0]
-            current = Media(parts[0], int(port_text) if port_text.isdigit() else 0, parts[2], parts[3:])
+            current = Media(parts[0], number(port_text, 5) or 0, parts[2], parts[3:])
             current.direction = sdp.direction
             sdp.media.append(current)
         elif kind == "a":

@@ -11,12 +11,12 @@ everything that could still be read is delivered.
 
 from __future__ import annotations
 
-import gzip
 import os
 from typing import Iterator, Protocol
 
 from ..errors import InputError
 from .frame import Endpoint, Frame, InputSummary, InputWarning, LogEvent, Origin
+from .gunzip import GZIP_MAGIC, damage_of, open_gunzip
 
 __all__ = [
     "Endpoint",
@@ -60,18 +60,37 @@ def _open_bytes(path: str):
     try:
         raw = open(path, "rb")
     except IsADirectoryError:
-        raise InputError(path, "is a directory, not a file (use `sipdiag triage` for folders)") from None
+        raise InputError(path, "is a directory; name the capture or log files inside it") from None
     except FileNotFoundError:
         raise InputError(path, "no such file") from None
     except PermissionError:
         raise InputError(path, "permission denied") from None
     except OSError as exc:
         raise InputError(path, f"cannot open: {exc.strerror or exc}") from None
-    head = raw.read(2)
-    raw.seek(0)
-    if head == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=raw, mode="rb"), True
+    try:
+        if not raw.seekable():
+            raise InputError(path, "is not a regular file (a pipe or a device?); save it to a file first")
+        head = raw.read(2)
+        raw.seek(0)
+    except OSError as exc:
+        raw.close()
+        raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+    except InputError:
+        raw.close()
+        raise
+    if head == GZIP_MAGIC:
+        return open_gunzip(raw), True
     return raw, False
+
+
+def _read_head(fh) -> tuple[bytes, str | None]:
+    """The first SNIFF_BYTES bytes (fewer if the file is shorter or its gzip data breaks off),
+    and what is wrong with the gzip data, if anything."""
+    try:
+        head = fh.read(SNIFF_BYTES)
+    except OSError as exc:
+        return b"", f"cannot read: {exc.strerror or exc}"
+    return head, damage_of(fh) if len(head) < SNIFF_BYTES else None
 
 
 def open_input(path: str) -> Source:
@@ -79,18 +98,21 @@ def open_input(path: str) -> Source:
     from . import capture, textlogs
 
     if os.path.isdir(path):
-        raise InputError(path, "is a directory, not a file (use `sipdiag triage` for folders)")
+        raise InputError(path, "is a directory; name the capture or log files inside it")
     fh, gzipped = _open_bytes(path)
     try:
-        head = fh.read(SNIFF_BYTES)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        head, damage = _read_head(fh)
+    finally:
         fh.close()
-        raise InputError(path, f"damaged gzip data: {exc}") from None
-    fh.close()
     if not head:
+        if damage is not None:
+            raise InputError(path, f"gzip file with no readable data: {damage}")
         raise InputError(path, "is empty" + (" after gunzip" if gzipped else ""))
 
     if capture.is_capture(head):
+        problem = capture.unreadable(head)
+        if problem is not None:
+            raise InputError(path, problem + (f" (gzip'd file: {damage})" if damage else ""))
         return capture.CaptureReader(path, lambda: _open_bytes(path)[0], gzipped=gzipped)
     for magic, problem in _UNSUPPORTED_MAGIC:
         if head.startswith(magic):
@@ -112,9 +134,16 @@ def open_input(path: str) -> Source:
 
 
 def _looks_binary(head: bytes) -> bool:
+    """Binary data rather than text: NULs, control characters, or mostly bytes that are not UTF-8."""
     sample = head[:4096]
     if b"\x00" in sample:
         return True
-    text_chars = bytes(range(32, 127)) + b"\r\n\t\f\b"
-    nontext = sum(1 for b in sample if b not in text_chars and b < 128)
-    return nontext > len(sample) * 0.1
+    controls = sum(1 for b in sample if (b < 32 and b not in b"\r\n\t\f\b") or b == 127)
+    if controls > len(sample) * 0.1:
+        return True
+    try:
+        sample.decode("utf-8")
+        return False
+    except UnicodeDecodeError:
+        pass
+    return sum(1 for b in sample if b >= 128) > len(sample) * 0.3  # Latin-1 text has a few, not a third

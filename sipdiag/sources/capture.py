@@ -2,12 +2,13 @@
 
 records (pcapfile) → link/IP/tunnels/fragments (packet) → UDP datagrams as they are,
 TCP through the reassembler (tcp) and, for WebSocket connections, the frame decoder
-(websocket), SCTP DATA chunks (sctp). Memory stays flat: nothing is kept per packet, only
-per open stream or pending fragment, each bounded.
+(websocket), SCTP user messages through theirs (sctp). Memory stays flat: nothing is kept
+per packet, only per open stream or pending fragment, each bounded; a closed TCP stream
+keeps only its sequence numbers.
 
-`datagram_filter`, when set by the caller, is asked about every UDP/SCTP payload before a
-`Frame` is built, so a capture full of RTP costs little; the reader itself knows nothing of
-what the caller looks for.
+`datagram_filter`, when set by the caller, is asked about every UDP/SCTP payload and every
+WebSocket message before a `Frame` is built, so a capture full of RTP costs little; the
+reader itself knows nothing of what the caller looks for.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from typing import Callable, Iterator
 from .frame import Endpoint, Frame, InputSummary, Origin
 from .linklayer import LINKTYPE_NAMES, SUPPORTED_LINKTYPES
 from .packet import PacketDecoder
-from .pcapfile import is_capture_magic, read_records
-from .sctp import data_chunks
+from .pcapfile import header_problem, is_capture_magic, read_records
+from .sctp import SctpReassembler
 from .tcp import TcpReassembler
 from .websocket import WebSocketTracker
 
@@ -27,6 +28,11 @@ MAX_WARNINGS_PER_KIND = 5
 
 def is_capture(head: bytes) -> bool:
     return is_capture_magic(head)
+
+
+def unreadable(head: bytes) -> str | None:
+    """Why a capture starting with `head` cannot be read at all (truncated file header), or None."""
+    return header_problem(head)
 
 
 class CaptureReader:
@@ -52,13 +58,12 @@ class CaptureReader:
         keep = self.datagram_filter
         decoder = PacketDecoder()
         tcp = TcpReassembler()
+        sctp = SctpReassembler()
         ws = WebSocketTracker()
         seen_streams: set[tuple] = set()
         tls_streams: set[tuple] = set()
         bad_links: set[int] = set()
         fh = self._opener()
-        last_origin = Origin(path)
-        last_time = None
         try:
             for rec in read_records(fh, summary):
                 summary.packets += 1
@@ -74,12 +79,12 @@ class CaptureReader:
                 summary.link_types.add(LINKTYPE_NAMES[linktype])
                 problems: list[str] = []
                 segments = decoder.decode(linktype, rec.data, t, problems)
-                for p in problems:
-                    self._problem(rec.number, p)
+                if not rec.cut_by_file_end:
+                    for p in problems:
+                        self._problem(rec.number, p)
                 if not segments:
                     continue
                 origin = Origin(path, frame=rec.number)
-                last_origin, last_time = origin, t
                 for seg in segments:
                     if seg.tunnel:
                         summary.count("tunnelled_packets")
@@ -92,11 +97,14 @@ class CaptureReader:
                             seg.payload, ip_fragments=seg.ip_fragments, tunnel=seg.tunnel,
                         )
                     elif proto == "TCP":
-                        chunks = tcp.add(seg.src, seg.sport, seg.dst, seg.dport, seg.seq, seg.flags, seg.payload)
-                        yield from self._stream_frames(chunks, origin, t, seg, ws, seen_streams, tls_streams)
+                        chunks = tcp.add(seg.src, seg.sport, seg.dst, seg.dport, seg.seq, seg.flags, seg.payload,
+                                         (origin, t, seg.ip_fragments, seg.tunnel), t, seg.ack)
+                        if chunks:
+                            yield from self._stream_frames(chunks, ws, seen_streams, tls_streams)
                     else:
                         sctp_problems: list[str] = []
-                        for data in data_chunks(seg.raw_l4, sctp_problems):
+                        key = (seg.src, seg.sport, seg.dst, seg.dport)
+                        for data in sctp.messages(key, seg.raw_l4, sctp_problems):
                             if keep is not None and not keep(data):
                                 continue
                             yield Frame(
@@ -105,7 +113,7 @@ class CaptureReader:
                             )
                         for p in sctp_problems:
                             self._problem(rec.number, p)
-            yield from self._stream_frames(tcp.finish(), last_origin, last_time, None, ws, seen_streams, tls_streams)
+            yield from self._stream_frames(tcp.finish(), ws, seen_streams, tls_streams)
         finally:
             fh.close()
         if self._gzipped:
@@ -139,9 +147,19 @@ class CaptureReader:
             if n > MAX_WARNINGS_PER_KIND:
                 summary.warn(Origin(path), f"{n - MAX_WARNINGS_PER_KIND} more packets with: {text}")
 
-    def _stream_frames(self, chunks, origin, t, seg, ws, seen_streams, tls_streams) -> Iterator[Frame]:
+    def _stream_frames(self, chunks, ws, seen_streams, tls_streams) -> Iterator[Frame]:
+        keep = self.datagram_filter
         for chunk in chunks:
             key = chunk.key
+            origin, t, fragments, tunnel = chunk.tag
+            if chunk.end:
+                if key in seen_streams:
+                    seen_streams.discard(key)
+                    ws.forget(key)
+                    if key not in tls_streams:
+                        yield Frame(origin, t, Endpoint(key[0], key[1]), Endpoint(key[2], key[3]), "TCP", b"",
+                                    stream=("TCP",) + key, end_of_stream=True)
+                continue
             first = key not in seen_streams
             if first:
                 seen_streams.add(key)
@@ -151,10 +169,10 @@ class CaptureReader:
                 continue
             src = Endpoint(key[0], key[1])
             dst = Endpoint(key[2], key[3])
-            fragments = seg.ip_fragments if seg is not None else 1
-            tunnel = seg.tunnel if seg is not None else None
             if ws.claims(key, chunk.data if first else None):
                 for message, _kind in ws.feed(key, chunk.data, chunk.gap_before):
+                    if not message or (keep is not None and not keep(message)):
+                        continue
                     yield Frame(origin, t, src, dst, "WS", message, stream=("TCP",) + key,
                                 ip_fragments=fragments, tunnel=tunnel, whole_message=True)
                 continue

@@ -6,7 +6,8 @@ they came from (`Origin`), and the `sip/` layer decides whether they hold SIP.
 
 Stream transports (TCP, and the text logs' TCP/TLS/WS lines) deliver their bytes in order,
 one `Frame` per chunk, all chunks of one direction sharing a `stream` key. `gap_before` says
-that bytes are missing before this chunk (a lost segment), so the framer must resynchronise.
+that bytes are missing before this chunk (a lost segment), so the framer must resynchronise;
+a last, empty frame with `end_of_stream` says the direction closed.
 """
 
 from __future__ import annotations
@@ -75,6 +76,8 @@ class Frame:
     """Key shared by all in-order chunks of one stream direction; None for datagrams."""
     gap_before: bool = False
     """Stream bytes are missing before this chunk."""
+    end_of_stream: bool = False
+    """No payload: the stream direction `stream` is finished (TCP FIN or RST)."""
     ip_fragments: int = 1
     """How many IP fragments this payload was reassembled from (1 = not fragmented)."""
     tunnel: str | None = None

@@ -43,6 +43,8 @@ class Segment:
     tunnel: str | None = None
     seq: int = 0
     """TCP sequence number."""
+    ack: int = 0
+    """TCP acknowledgment number (meaningful when the ACK flag is set)."""
     flags: int = 0
     """TCP flags (FIN=1, SYN=2, RST=4, PSH=8, ACK=16)."""
     raw_l4: bytes = b""
@@ -79,6 +81,10 @@ class PacketDecoder:
             return
         ihl = (data[off] & 0x0F) * 4
         total = (data[off + 2] << 8) | data[off + 3]
+        if total == 0 and ihl >= 20:
+            # TCP segmentation offload: captured on the sending host before the NIC filled in
+            # the length (Wireshark's ip.tso_support does the same)
+            total = len(data) - off
         if ihl < 20 or total < ihl:
             problems.append("damaged IPv4 header")
             return
@@ -183,6 +189,7 @@ class PacketDecoder:
                     fragments,
                     tunnel,
                     seq=int.from_bytes(payload[4:8], "big"),
+                    ack=int.from_bytes(payload[8:12], "big"),
                     flags=payload[13],
                 )
             )

@@ -19,14 +19,15 @@ from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 
 from .frame import InputSummary, Origin
+from .gunzip import damage_of
 
-PCAP_MAGICS = {
-    b"\xd4\xc3\xb2\xa1": ("<", 1e-6),
-    b"\xa1\xb2\xc3\xd4": (">", 1e-6),
-    b"\x4d\x3c\xb2\xa1": ("<", 1e-9),
-    b"\xa1\xb2\x3c\x4d": (">", 1e-9),
-    b"\x34\xcd\xb2\xa1": ("<", 1e-6),  # Kuznetzov's modified pcap (extra 8 bytes per record)
-    b"\xa1\xb2\xcd\x34": (">", 1e-6),
+PCAP_MAGICS = {  # magic → (byte order, timestamp fraction units per second)
+    b"\xd4\xc3\xb2\xa1": ("<", 10**6),
+    b"\xa1\xb2\xc3\xd4": (">", 10**6),
+    b"\x4d\x3c\xb2\xa1": ("<", 10**9),
+    b"\xa1\xb2\x3c\x4d": (">", 10**9),
+    b"\x34\xcd\xb2\xa1": ("<", 10**6),  # Kuznetzov's modified pcap (extra 8 bytes per record)
+    b"\xa1\xb2\xcd\x34": (">", 10**6),
 }
 _MODIFIED = {b"\x34\xcd\xb2\xa1", b"\xa1\xb2\xcd\x34"}
 PCAPNG_SHB = b"\x0a\x0d\x0d\x0a"
@@ -43,6 +44,8 @@ class Record:
     linktype: int
     data: bytes
     orig_len: int
+    cut_by_file_end: bool = False
+    """The file ends inside this packet (already warned about; its layers need no more warnings)."""
 
 
 def is_capture_magic(head: bytes) -> bool:
@@ -50,26 +53,60 @@ def is_capture_magic(head: bytes) -> bool:
 
 
 def read_records(fh: BinaryIO, summary: InputSummary) -> Iterator[Record]:
+    """The packets of an open pcap or pcapng file (plain or from `open_gunzip`), in file order."""
     magic = fh.read(4)
+    last = 0
     if magic == PCAPNG_SHB:
         summary.format = "pcapng"
-        fh.seek(0)
-        yield from _read_pcapng(fh, summary)
+        records = _read_pcapng(_Prefixed(magic, fh), summary)
     else:
         summary.format = "pcap"
-        yield from _read_pcap(fh, magic, summary)
+        records = _read_pcap(fh, magic, summary)
+    for record in records:
+        last = record.number
+        yield record
+    damage = damage_of(fh)
+    if damage:
+        summary.warn(Origin(summary.path, frame=last + 1),
+                     f"gzip'd file: {damage}; nothing after frame {last} can be read")
+
+
+class _Prefixed:
+    """A file whose first bytes were already read (gzip streams cannot seek back cheaply)."""
+
+    def __init__(self, prefix: bytes, fh: BinaryIO) -> None:
+        self._prefix = prefix
+        self._fh = fh
+
+    def read(self, n: int) -> bytes:
+        if self._prefix:
+            head, self._prefix = self._prefix[:n], self._prefix[n:]
+            return head + self._fh.read(n - len(head)) if n > len(head) else head
+        return self._fh.read(n)
 
 
 def _read_exact(fh: BinaryIO, n: int) -> bytes:
-    """Read n bytes (fewer only at the end of the file); tolerates a damaged gzip tail."""
+    """Read n bytes (fewer only at the end of the file; a read error ends the file too)."""
     try:
         return fh.read(n)
-    except (EOFError, OSError):
+    except OSError:
         return b""
 
 
+def header_problem(head: bytes) -> str | None:
+    """Why a file starting with a capture magic number has no usable file header, or None."""
+    if head[:4] in PCAP_MAGICS and len(head) < 24:
+        return f"pcap file header is truncated ({len(head)} of 24 bytes): no packets"
+    if head[:4] == PCAPNG_SHB:
+        if len(head) < 28:
+            return f"pcapng section header is truncated ({len(head)} of at least 28 bytes): no packets"
+        if head[8:12] not in (b"\x4d\x3c\x2b\x1a", b"\x1a\x2b\x3c\x4d"):
+            return "pcapng section header is damaged (no byte-order magic): no packets"
+    return None
+
+
 def _read_pcap(fh: BinaryIO, magic: bytes, summary: InputSummary) -> Iterator[Record]:
-    endian, resolution = PCAP_MAGICS[magic]
+    endian, units = PCAP_MAGICS[magic]
     header = _read_exact(fh, 20)
     if len(header) < 20:
         summary.warn(Origin(summary.path), "pcap file header is truncated: no packets")
@@ -80,13 +117,8 @@ def _read_pcap(fh: BinaryIO, magic: bytes, summary: InputSummary) -> Iterator[Re
     rec_hdr = struct.Struct(endian + "IIII")
     limit = max(snaplen, 262144) if snaplen else MAX_RECORD
     number = 0
-    read = fh.read
     while True:
-        try:
-            hdr = read(16)
-        except (EOFError, OSError):
-            summary.warn(Origin(summary.path, frame=number + 1), "file ends in damaged compressed data")
-            return
+        hdr = _read_exact(fh, 16)
         if len(hdr) < 16:
             if hdr:
                 summary.warn(
@@ -103,14 +135,14 @@ def _read_pcap(fh: BinaryIO, magic: bytes, summary: InputSummary) -> Iterator[Re
             )
             return
         if extra:
-            read(extra)
+            _read_exact(fh, extra)
         data = _read_exact(fh, incl)
         if len(data) < incl:
             summary.warn(
                 Origin(summary.path, frame=number),
                 f"file is cut short in the middle of a packet ({len(data)} of {incl} bytes)",
             )
-        yield Record(number, sec + frac * resolution, linktype, data, orig)
+        yield Record(number, sec + frac / units, linktype, data, orig, len(data) < incl)
         if len(data) < incl:
             return
 
@@ -118,13 +150,16 @@ def _read_pcap(fh: BinaryIO, magic: bytes, summary: InputSummary) -> Iterator[Re
 @dataclass(slots=True)
 class _Interface:
     linktype: int
-    resolution: float
-    offset: float = 0.0
+    units: int
+    """Timestamp ticks per second (if_tsresol): 10**6 unless the IDB says otherwise."""
+    offset: int = 0
+    """if_tsoffset, whole seconds added to every timestamp."""
+    snaplen: int = 0
 
 
-def _if_resolution(options: bytes, endian: str) -> tuple[float, float]:
-    """Parse if_tsresol (9) and if_tsoffset (14) from an IDB's options."""
-    resolution, offset = 1e-6, 0.0
+def _if_resolution(options: bytes, endian: str) -> tuple[int, int]:
+    """Parse if_tsresol (9) and if_tsoffset (14) from an IDB's options: (ticks per second, offset)."""
+    units, offset = 10**6, 0
     pos = 0
     while pos + 4 <= len(options):
         code, length = struct.unpack_from(endian + "HH", options, pos)
@@ -135,29 +170,23 @@ def _if_resolution(options: bytes, endian: str) -> tuple[float, float]:
             break
         if code == 9 and length >= 1:
             v = value[0]
-            resolution = 2.0 ** -(v & 0x7F) if v & 0x80 else 10.0 ** -v
+            units = 2 ** (v & 0x7F) if v & 0x80 else 10**v
         elif code == 14 and length == 8:
-            offset = float(struct.unpack(endian + "q", value)[0])
-    return resolution, offset
+            offset = struct.unpack(endian + "q", value)[0]
+    return units, offset
 
 
-def _read_pcapng(fh: BinaryIO, summary: InputSummary) -> Iterator[Record]:
+def _read_pcapng(fh, summary: InputSummary) -> Iterator[Record]:
     endian = "<"
     interfaces: list[_Interface] = []
     number = 0
-    read = fh.read
     while True:
-        try:
-            head = read(8)
-        except (EOFError, OSError):
-            summary.warn(Origin(summary.path, frame=number + 1), "file ends in damaged compressed data")
-            return
+        head = _read_exact(fh, 8)
         if len(head) < 8:
             if head:
                 summary.warn(Origin(summary.path, frame=number + 1), "file is cut short inside a block header")
             return
-        btype_raw = head[:4]
-        if btype_raw == PCAPNG_SHB:
+        if head[:4] == PCAPNG_SHB:
             bom = _read_exact(fh, 4)
             if bom == b"\x4d\x3c\x2b\x1a":
                 endian = "<"
@@ -167,10 +196,12 @@ def _read_pcapng(fh: BinaryIO, summary: InputSummary) -> Iterator[Record]:
                 summary.warn(Origin(summary.path, frame=number + 1), "damaged pcapng section header; stopped")
                 return
             total = struct.unpack(endian + "I", head[4:8])[0]
-            if total < 28 or total > MAX_RECORD:
+            if total < 28 or total % 4 or total > MAX_RECORD:
                 summary.warn(Origin(summary.path, frame=number + 1), "damaged pcapng section header; stopped")
                 return
-            _read_exact(fh, total - 12)
+            if len(_read_exact(fh, total - 12)) < total - 12:
+                summary.warn(Origin(summary.path, frame=number + 1), "file is cut short inside a section header")
+                return
             interfaces = []
             continue
         btype, total = struct.unpack(endian + "II", head)
@@ -182,18 +213,17 @@ def _read_pcapng(fh: BinaryIO, summary: InputSummary) -> Iterator[Record]:
             return
         body = _read_exact(fh, total - 8)
         truncated = len(body) < total - 8
-        body = body[:-4] if not truncated else body
+        if not truncated:
+            body = body[:-4]  # the trailing copy of the block length
         if btype == 1:  # Interface Description Block
             if len(body) >= 8:
-                linktype, _res, _snap = struct.unpack_from(endian + "HHI", body, 0)
-                res, off = _if_resolution(body[8:], endian)
-                interfaces.append(_Interface(linktype, res, off))
+                linktype, _res, snaplen = struct.unpack_from(endian + "HHI", body, 0)
+                units, off = _if_resolution(body[8:], endian)
+                interfaces.append(_Interface(linktype, units, off, snaplen))
         elif btype in (6, 3, 2):
             number += 1
-            rec = _packet_block(btype, body, endian, interfaces, number, summary)
+            rec = _packet_block(btype, body, endian, interfaces, number, summary, truncated)
             if rec is not None:
-                if truncated:
-                    summary.warn(Origin(summary.path, frame=number), "file is cut short in the middle of a packet")
                 yield rec
         if truncated:
             if btype not in (6, 3, 2):
@@ -201,32 +231,37 @@ def _read_pcapng(fh: BinaryIO, summary: InputSummary) -> Iterator[Record]:
             return
 
 
-def _packet_block(btype, body, endian, interfaces, number, summary) -> Record | None:
+def _packet_block(btype, body, endian, interfaces, number, summary, cut: bool) -> Record | None:
+    """One EPB (6), SPB (3) or obsolete PB (2); `cut` = the file ends inside this block."""
     origin = Origin(summary.path, frame=number)
     if btype == 3:  # Simple Packet Block: interface 0, no timestamp
         if len(body) < 4 or not interfaces:
-            summary.warn(origin, "simple packet block without an interface description")
+            summary.warn(origin, "file is cut short in the middle of a packet" if cut
+                         else "simple packet block without an interface description")
             return None
         orig_len = struct.unpack_from(endian + "I", body, 0)[0]
-        data = body[4 : 4 + orig_len]
-        return Record(number, None, interfaces[0].linktype, data, orig_len)
+        snaplen = interfaces[0].snaplen
+        captured = min(orig_len, snaplen) if snaplen else orig_len  # the rest of the block is padding
+        data = body[4 : 4 + captured]
+        if cut:
+            summary.warn(origin, f"file is cut short in the middle of a packet ({len(data)} of {captured} bytes)")
+        return Record(number, None, interfaces[0].linktype, data, orig_len, cut)
+    if len(body) < 20:
+        summary.warn(origin, "file is cut short in the middle of a packet" if cut else "damaged packet block")
+        return None
     if btype == 6:
-        if len(body) < 20:
-            summary.warn(origin, "damaged enhanced packet block")
-            return None
         if_id, ts_hi, ts_lo, cap_len, orig_len = struct.unpack_from(endian + "IIIII", body, 0)
-        data = body[20 : 20 + cap_len]
     else:  # Obsolete Packet Block
-        if len(body) < 20:
-            summary.warn(origin, "damaged packet block")
-            return None
         if_id, _drops, ts_hi, ts_lo, cap_len, orig_len = struct.unpack_from(endian + "HHIIII", body, 0)
-        data = body[20 : 20 + cap_len]
+    data = body[20 : 20 + cap_len]
     if if_id >= len(interfaces):
         summary.warn(origin, f"packet names interface {if_id}, which the file never described")
         return None
     iface = interfaces[if_id]
-    ts = ((ts_hi << 32) | ts_lo) * iface.resolution + iface.offset
+    ts = ((ts_hi << 32) | ts_lo) / iface.units + iface.offset
     if len(data) < cap_len:
-        summary.warn(origin, f"packet is cut short ({len(data)} of {cap_len} bytes)")
-    return Record(number, ts, iface.linktype, data, orig_len)
+        if cut:
+            summary.warn(origin, f"file is cut short in the middle of a packet ({len(data)} of {cap_len} bytes)")
+        else:
+            summary.warn(origin, f"damaged packet block: {cap_len} bytes announced, {len(data)} present")
+    return Record(number, ts, iface.linktype, data, orig_len, cut)

@@ -49,6 +49,10 @@ class WebSocketTracker:
             return True
         return False
 
+    def forget(self, key: tuple) -> None:
+        """The stream direction `key` ended: drop its decoder state."""
+        self._dirs.pop(key, None)
+
     def feed(self, key: tuple, data: bytes, gap_before: bool) -> list[tuple[bytes, str]]:
         """Add stream bytes; return complete messages as (payload, 'text'|'binary')."""
         d = self._dirs.get(key)
