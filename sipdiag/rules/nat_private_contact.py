@@ -54,7 +54,7 @@ class NatPrivateContact(Rule):
         rport = msg.top_via is not None and msg.top_via.has_rport
         rport_text = ("Its Via asks for rport (RFC 3581), so responses will find their way back, but requests "
                       "to it still depend on the server." if rport else
-                      "Its Via has no rport either, so even responses may go to the wrong port.")
+                      "Its Via has no rport (RFC 3581) either, so even responses may go to the wrong port.")
         return self.finding(
             f"{ua.label if ua else view.seen} sends its private address {view.contact} to the public server "
             f"{msg.dst}",
