@@ -62,3 +62,13 @@ def test_cli_accepts_config_next_to_the_capture():
                                        "--format", "json"])
     assert result.exit_code == 1
     assert '"format": "pbx-config"' in result.output
+
+
+def test_pjsip_show_output_without_empty_listing_is_recognised():
+    """ast-02's CLI capture lists every object ('No objects found.' never occurs in it)."""
+    path = LAB / "ast-02-fixed-200.cli.txt"
+    assert "No objects found" not in path.read_text()
+    config = PbxConfig()
+    assert read_config(str(path), config) == []
+    assert config.get("endpoint", "10000").values("aors") == ["10000"]
+    assert len(config.contacts) == 1

@@ -13,7 +13,7 @@ import re
 from ..sources.frame import Origin
 from .model import PjsipObject
 
-LISTING = re.compile(r"^\s*(Endpoint|Aor|Auth|InAuth|OutAuth|Contact|Transport|Identify):\s+(\S+)")
+LISTING = re.compile(r"^\s*(Endpoint|Aor|Auth|InAuth|OutAuth|Contact|Transport|Identify):\s+(\S+)", re.M)
 PARAM = re.compile(r"^\s([a-z0-9_]+)\s+:\s?(.*)$")
 COMMAND = re.compile(r"pjsip show (endpoint|endpoints|aors|aor|auths|auth|contacts|contact)\b\s*(\S*)")
 
@@ -22,6 +22,7 @@ def parse_pjsip_show(text: str, path: str):
     """Return (objects, contacts) found in CLI output."""
     objects: list[PjsipObject] = []
     contacts: list[tuple[str, str, Origin]] = []
+    seen_contacts: dict[tuple[str, str], int] = {}
     detailed: PjsipObject | None = None
     for number, line in enumerate(text.splitlines(), 1):
         origin = Origin(path, line=number)
@@ -38,8 +39,18 @@ def parse_pjsip_show(text: str, path: str):
             if value.startswith("<"):
                 continue  # column header
             if kind == "Contact":
+                # one contact appears in 'show endpoint', 'show aors' and 'show contacts', its URI cut
+                # to each listing's column width; the hash column says it is the same contact
                 aor, _, uri = value.partition("/")
-                contacts.append((aor, uri, origin))
+                rest = line[m.end():].split()
+                key = (aor, rest[0] if rest else uri)
+                if key in seen_contacts:
+                    i = seen_contacts[key]
+                    if len(uri) > len(contacts[i][1]):
+                        contacts[i] = (aor, uri, contacts[i][2])
+                else:
+                    seen_contacts[key] = len(contacts)
+                    contacts.append((aor, uri, origin))
             elif kind in ("Auth", "InAuth", "OutAuth"):
                 name, _, username = value.partition("/")
                 auth = PjsipObject("auth", name, origin, {"username": username} if username else {})
