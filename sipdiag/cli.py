@@ -1,7 +1,7 @@
 """Command line: the only place that prints, picks exit codes and turns errors into messages.
 
 Exit codes: 0 = done, no error findings; 1 = at least one error finding (analyze);
-2 = bad input or usage (a file that cannot be read, an unknown option).
+2 = bad input or usage (a file that cannot be read, an unknown option); 3 = internal error.
 """
 
 from __future__ import annotations
@@ -30,6 +30,14 @@ class _Group(click.Group):
             ctx.exit(exc.exit_code)
         except (KeyboardInterrupt, BrokenPipeError):
             ctx.exit(130)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # a bug in sipdiag: one clear line, the traceback with --debug
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"sipdiag: internal error: {type(exc).__name__}: {exc} "
+                       "(run again with --debug for the traceback, and please report it)", err=True)
+            ctx.exit(3)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -115,29 +123,57 @@ def messages(ctx: click.Context, files: tuple[str, ...], fmt: str, anomalies: bo
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="text: terminal summary; json: the sipdiag.analysis/1 document.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True,
+              help="text: terminal summary; json: the sipdiag.analysis/1 document; html: the self-contained "
+                   "case report (give -o report.html).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
               help="Write the report to this file instead of standard output.")
+@click.option("--redact", is_flag=True,
+              help="Replace addresses, users, phone numbers, domains and names with consistent pseudonyms and "
+                   "drop nonces and digest responses (html and json), so the report can be shared.")
 @click.option("-v", "--verbose", is_flag=True, help="Show every flow and each finding's observations.")
 @click.pass_context
-def analyze(ctx: click.Context, files: tuple[str, ...], fmt: str, output: str | None, verbose: bool) -> None:
+def analyze(ctx: click.Context, files: tuple[str, ...], fmt: str, output: str | None, redact: bool,
+            verbose: bool) -> None:
     """Find out why calls or registrations fail in FILES.
 
-    Several FILES of one event (a capture and the PBX log of the same minute) are merged into one
-    story: a message seen in both is one message with two pieces of evidence.
+    Several FILES of one event (a capture and the PBX log of the same minute, the PBX's pjsip.conf
+    or `pjsip show` output) are merged into one story: a message seen in both is one message with
+    two pieces of evidence.
+
+    \b
+    Examples:
+      sipdiag analyze capture.pcap
+      sipdiag analyze capture.pcap full.log pjsip.conf
+      sipdiag analyze capture.pcap --format html -o report.html
+      sipdiag analyze capture.pcap --format html --redact -o shareable.html
 
     Exit status: 0 no error findings, 1 at least one error finding, 2 unreadable input or bad usage.
     """
     from .analysis import analyze_paths
     from .rules import run_rules
 
+    if redact and fmt == "text":
+        raise UsageError("--redact works with --format html or --format json")
+    if fmt == "html" and not output and sys.stdout.isatty():
+        raise UsageError("the HTML report goes to a file: add -o report.html")
     analysis = analyze_paths(list(files))
     findings = run_rules(analysis)
-    if fmt == "json":
+    if fmt == "html":
+        from .report.html import render_html
+
+        _emit(render_html(analysis, findings, redact=redact), output)
+        if output:
+            click.echo(f"sipdiag: wrote {output}", err=True)
+    elif fmt == "json":
         from .report.json_report import analysis_json
 
-        _emit(json.dumps(analysis_json(analysis, findings), indent=2), output)
+        document = analysis_json(analysis, findings)
+        if redact:
+            from .report.redact import redact_json
+
+            document = redact_json(document, analysis, findings)
+        _emit(json.dumps(document, indent=2), output)
     else:
         from rich.console import Console
 

@@ -1,0 +1,1205 @@
+"""Analysis + findings → `ReportView`: the plain data the HTML template lays out, nothing more.
+
+How this works: the report is written like an expert's ticket note (see docs: Case 01). The
+*main finding* is the first error (else the first warning); its flow, or the messages of its
+evidence, give the client and the server, the symptom (the flow's story: "REGISTER → 401
+Unauthorized; REGISTER (credentials for 10000) → 404 Not Found"), the key messages to quote
+and the ladder to draw first. Everything else — other findings grouped by rule, every flow,
+every host, the capture facts, every message — follows below it.
+
+Every string taken from the capture reaches the view model as plain text; the template
+escapes it (autoescape) and never computes. Evidence is resolved here: each `Origin` becomes
+a link to the element that shows it (`m-<seq>` for a message, in any input it was seen in;
+`log-<n>` for a PBX log line; `an-<n>` for an anomaly) or plain text when the page has no
+such element. With `redactor`, every string of the finished view model goes through it, so
+titles, findings, ladders and raw messages use the same pseudonyms.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import ipaddress
+import os
+import re
+from dataclasses import dataclass, field
+
+from .. import __version__
+from ..flow.model import Analysis, Flow, Host, Transaction
+from ..rules.base import Finding
+from ..sip.grammar import canonical_header
+from ..sip.headers import parse_credentials, parse_name_addr, parse_via
+from ..sip.message import SipMessage
+from ..sources.frame import Origin
+from .ladder import Ladder, LadderColumnSpec, LadderItem, build_ladder
+from .redact import DIGEST_RESPONSE, Redactor, learn_from_analysis
+
+WHOLE_LADDER_MAX_MESSAGES = 150
+"""Up to this many messages (and WHOLE_LADDER_MAX_HOSTS hosts), one ladder shows the whole capture."""
+WHOLE_LADDER_MAX_HOSTS = 7
+LADDER_MAX_ARROWS = 150
+"""Arrows per ladder of a busy capture; the rest of the flow is in the appendix."""
+LADDER_MAX_LADDERS = 30
+LADDER_ARROW_BUDGET = 2500
+"""Arrows over all ladders of a busy capture, so the page stays light."""
+KEY_MESSAGES_MAX = 4
+RAW_MAX_CHARS = 12000
+WARNINGS_SHOWN = 20
+OBSERVATIONS_SHOWN = 12
+GROUP_ITEMS_SHOWN = 50
+
+STRUCTURAL_FIELDS = frozenset({
+    "id", "href", "cls", "kind", "severity", "anchor", "head", "path", "sort", "status_cls", "outcome_cls",
+    "level_cls", "ladder_href", "flow_href", "code", "slug", "target_id", "section", "cls_list",
+})
+"""View-model fields that hold ids, CSS classes or geometry: never redacted."""
+
+OK_OUTCOMES = {"registration-ok", "call-ok", "ok", "unregistered"}
+NEUTRAL_OUTCOMES = {"in-progress", "call-cancelled"}
+
+SHORT_CAUSE = {
+    "aor-not-found": "AOR not found",
+    "auth-failed": "authentication rejected",
+    "registration-failed": "registration rejected",
+    "ip-in-request-uri": "IP in Request-URI",
+    "nat-private-contact": "private Contact behind NAT",
+    "contact-port-mismatch": "Contact port ≠ source port",
+    "sdp-private-media": "private media address",
+    "call-failed": "call rejected",
+    "user-busy": "user busy",
+    "codec-mismatch": "no common codec",
+    "no-response": "no response",
+    "server-unavailable": "server unavailable (503)",
+    "request-failed": "request rejected",
+    "retransmissions": "retransmissions",
+    "ip-fragmented": "IP-fragmented SIP",
+    "tcp-segmented": "SIP split over TCP segments",
+    "one-sided-capture": "one-sided capture",
+    "nat-binding-expired": "NAT binding expired",
+    "multi-tenant-ambiguity": "ambiguous user across tenants",
+    "malformed-sip": "malformed SIP",
+}
+
+PBX_CHECKS = {
+    "aor-not-found": ["pjsip show endpoint {endpoint}", "pjsip show aors", "pjsip show auths", "pjsip show contacts"],
+    "auth-failed": ["pjsip show endpoint {endpoint}", "pjsip show auths", "pjsip set logger on"],
+    "registration-failed": ["pjsip show endpoint {endpoint}", "pjsip show aors", "pjsip set logger on"],
+    "nat-private-contact": ["pjsip show endpoint {endpoint}", "pjsip show contacts", "pjsip show transports"],
+    "call-failed": ["pjsip set logger on", "core set verbose 5", "pjsip show endpoint {endpoint}"],
+    "codec-mismatch": ["pjsip show endpoint {endpoint}", "core show translation"],
+}
+"""Asterisk CLI commands that confirm a finding on the PBX (Case 01's "CLI tools used")."""
+
+
+# -- view model ----------------------------------------------------------------------------------
+
+@dataclass
+class Chip:
+    """An evidence link: 'frame 4' → #m-3."""
+
+    label: str
+    href: str
+    title: str
+
+
+@dataclass
+class Span:
+    text: str
+    code: bool = False
+
+
+@dataclass
+class ConfLine:
+    """One line of a config/code block: kind 'section', 'key', 'comment' or 'plain'."""
+
+    kind: str
+    text: str
+    value: str = ""
+
+
+@dataclass
+class Block:
+    """A paragraph (spans) or a code block (lines) of a cause or fix text."""
+
+    kind: str
+    spans: list[Span] = field(default_factory=list)
+    lines: list[ConfLine] = field(default_factory=list)
+
+
+@dataclass
+class Bullet:
+    label: str
+    spans: list[Span]
+    chips: list[Chip] = field(default_factory=list)
+    cls: str = ""
+
+
+@dataclass
+class AdvertisedView:
+    address: str
+    where: str
+    chip: Chip | None
+
+
+@dataclass
+class HostRow:
+    id: str
+    device: str
+    other_products: str
+    role: str
+    role_reason: str
+    address: str
+    ports: str
+    private: bool
+    advertised: list[AdvertisedView]
+    behind_nat: bool
+    sent: int
+    received: int
+
+
+@dataclass
+class MsgLine:
+    text: str
+    cls: str = ""
+    note: str = ""
+
+
+@dataclass
+class KeyMessage:
+    id: str
+    heading: str
+    href: str
+    lines: list[MsgLine]
+    cls: str
+    also: list[Chip]
+
+
+@dataclass
+class LogLineView:
+    id: str
+    label: str
+    href: str
+    level: str
+    level_cls: str
+    text: str
+
+
+@dataclass
+class FindingView:
+    id: str
+    code: str
+    slug: str
+    severity: str
+    title: str
+    cause: list[Block]
+    fix: list[Block]
+    observations: list[Bullet]
+    chips: list[Chip]
+    flow_label: str
+    flow_href: str
+
+
+@dataclass
+class FindingItem:
+    title: str
+    chips: list[Chip]
+    flow_label: str
+    flow_href: str
+
+
+@dataclass
+class FindingGroup:
+    id: str
+    code: str
+    slug: str
+    severity: str
+    name: str
+    count: int
+    first: FindingView
+    rest: list[FindingItem]
+    hidden: int
+
+
+@dataclass
+class FlowRow:
+    id: str
+    label: str
+    href: str
+    kind: str
+    target: str
+    parties: str
+    start: str
+    start_sort: float
+    messages: int
+    outcome: str
+    outcome_cls: str
+    detail: str
+    findings: str
+    severity: str
+    ladder_href: str
+    problem: str
+    """'1' when the flow failed or has an error/warning finding (the table's filter), else '0'."""
+
+
+@dataclass
+class InputView:
+    path: str
+    format: str
+    packets: str
+    sip_messages: int
+    link_types: str
+    span: str
+    warnings: list[str]
+    more_warnings: int
+    facts: list[tuple[str, str]]
+    local_address: str
+
+
+@dataclass
+class AppendixMessage:
+    id: str
+    frame: str
+    time: str
+    src: str
+    dst: str
+    transport: str
+    summary: str
+    cls: str
+    flow: str
+    flow_href: str
+    raw: str
+    also: list[Chip]
+    ladder_href: str
+    notes: list[str]
+
+
+@dataclass
+class AnomalyView:
+    id: str
+    name: str
+    detail: str
+    chip: Chip | None
+
+
+@dataclass
+class NavItem:
+    href: str
+    label: str
+
+
+@dataclass
+class ReportView:
+    title: str
+    title_parts: list[str]
+    page_title: str
+    verdict: str
+    verdict_cls: str
+    inputs_line: str
+    tldr: list[Bullet]
+    hosts: list[HostRow]
+    hosts_note: str
+    main_ladders: list[Ladder]
+    ladder_note: str
+    key_messages: list[KeyMessage]
+    key_logs: list[LogLineView]
+    log_hint: list[Span]
+    main: FindingView | None
+    diagnosis: list[Bullet]
+    checks: list[str]
+    checks_title: str
+    fix: list[Block]
+    fix_extra_title: str
+    fix_extra: list[Block]
+    groups: list[FindingGroup]
+    flows: list[FlowRow]
+    more_ladders: list[Ladder]
+    more_ladders_note: str
+    inputs: list[InputView]
+    facts: list[tuple[str, str]]
+    messages: list[AppendixMessage]
+    logs: list[LogLineView]
+    anomalies: list[AnomalyView]
+    nav: list[NavItem]
+    footer: str
+    redacted: bool
+    big: bool
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+def _basename(path: str) -> str:
+    return os.path.basename(path) or path
+
+
+def product_name(ua: str | None) -> str:
+    """'baresip v1.0.0 (x86_64/linux)' → 'baresip'; 'Arcor/Arcor-1.02' → 'Arcor'."""
+    if not ua:
+        return ""
+    s = ua.strip()
+    first = re.split(r"[/(\[]", s, maxsplit=1)[0].strip() or s
+    words = []
+    for w in first.split():
+        if re.match(r"^(v?\d|release\b|version\b|build\b|rev\b|r\d)", w, re.IGNORECASE):
+            break
+        words.append(w)
+        if len(words) == 3:
+            break
+    return " ".join(words) or s[:24]
+
+
+def spans(text: str) -> list[Span]:
+    """Plain text with `backtick` code spans → spans."""
+    out: list[Span] = []
+    for i, part in enumerate(re.split(r"`([^`]*)`", text)):
+        if part:
+            out.append(Span(part, code=i % 2 == 1))
+    return out
+
+
+_CONF_LINE = re.compile(r"^\s*(\[[^\]]+\]\s*(\(.*\))?|[A-Za-z_][\w.\-]*\s*=.*|[;#].*|[a-z_]+\(.*\)\s*;?)\s*$")
+
+
+def _conf_line(line: str) -> ConfLine:
+    s = line.rstrip()
+    stripped = s.strip()
+    if stripped.startswith("[") and "]" in stripped:
+        return ConfLine("section", s)
+    if stripped.startswith((";", "#")):
+        return ConfLine("comment", s)
+    m = re.match(r"^(\s*[A-Za-z_][\w.\-]*\s*=)(.*)$", s)
+    if m:
+        return ConfLine("key", m.group(1), m.group(2))
+    return ConfLine("plain", s)
+
+
+def blocks(text: str) -> list[Block]:
+    """Cause/fix text → paragraphs and code blocks (config lines, commands)."""
+    out: list[Block] = []
+    for para in re.split(r"\n\s*\n", (text or "").strip()):
+        lines = para.split("\n")
+        prose: list[str] = []
+        code: list[str] = []
+
+        def flush_prose():
+            if prose:
+                out.append(Block("p", spans=spans(" ".join(x.strip() for x in prose))))
+                prose.clear()
+
+        def flush_code():
+            if code:
+                out.append(Block("code", lines=[_conf_line(x) for x in code]))
+                code.clear()
+
+        for line in lines:
+            if _CONF_LINE.match(line) and line.strip():
+                flush_prose()
+                code.append(line)
+            else:
+                flush_code()
+                prose.append(line)
+        flush_prose()
+        flush_code()
+    return out
+
+
+def _fmt_time(t: float | None, base: float | None) -> str:
+    if t is None:
+        return ""
+    if base is None:
+        return f"{t:.3f}"
+    return f"+{t - base:.3f}"
+
+
+def _utc(t: float | None) -> str:
+    if t is None:
+        return "-"
+    return _dt.datetime.fromtimestamp(t, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " UTC"
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 1:
+        return f"{seconds * 1000:.1f} ms"
+    if seconds < 120:
+        return f"{seconds:.2f} s"
+    m, s = divmod(int(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"{h} h {m:02d} min {s:02d} s" if h else f"{m} min {s:02d} s"
+
+
+def _is_private(ip: str | None) -> bool:
+    if not ip:
+        return False
+    try:
+        a = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    if a.version == 4:
+        return any(a in ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                                                           "100.64.0.0/10", "169.254.0.0/16"))
+    return a.is_private and not a.is_loopback
+
+
+def _status_cls(msg: SipMessage) -> str:
+    if msg.is_request:
+        return "req"
+    s = msg.status or 0
+    if s < 200:
+        return "prov"
+    if s < 300:
+        return "ok"
+    if s in (401, 407):
+        return "chal"
+    if s < 400:
+        return "redir"
+    return "err"
+
+
+def _user_of_uri(text: str | None) -> str:
+    if not text:
+        return ""
+    rest = text.split(":", 1)[-1]
+    return rest.split("@", 1)[0] if "@" in rest else ""
+
+
+def _decode(raw: bytes) -> str:
+    text = raw.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")
+    return re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", lambda m: f"\\x{ord(m.group(0)):02x}", text).rstrip("\n")
+
+
+_AUTH_LINE = re.compile(r"(?im)^((?:proxy-)?authorization\s*:.*)$")
+
+
+def message_text(msg: SipMessage) -> str:
+    """The message as text, digest response omitted, long or binary bodies summarised."""
+    head, sep, body = msg.raw.partition(b"\r\n\r\n")
+    if not sep:
+        head, sep, body = msg.raw.partition(b"\n\n")
+    text = _decode(head)
+    text = _AUTH_LINE.sub(lambda m: DIGEST_RESPONSE.sub(lambda r: f'{r.group(1)}"…"', m.group(1)), text)
+    if body.strip():
+        ctype = (msg.content_type or "").lower()
+        printable = sum(1 for b in body[:2000] if 32 <= b < 127 or b in (9, 10, 13)) / max(1, min(len(body), 2000))
+        if printable < 0.9 and not ctype.startswith(("text/", "application/sdp")):
+            text += f"\n\n[{len(body)}-byte {ctype or 'binary'} body not shown]"
+        else:
+            text += "\n\n" + _decode(body)
+    if len(text) > RAW_MAX_CHARS:
+        text = text[:RAW_MAX_CHARS] + f"\n… [{len(text) - RAW_MAX_CHARS} more characters not shown]"
+    return text
+
+
+# -- the builder -------------------------------------------------------------------------------
+
+class _Builder:
+    def __init__(self, analysis: Analysis, findings: list[Finding]) -> None:
+        self.a = analysis
+        self.findings = findings
+        self.multi_input = len(analysis.inputs) > 1
+        self.by_origin: dict[Origin, str] = {}
+        self.msg_by_origin: dict[Origin, SipMessage] = {}
+        for msg in analysis.messages:
+            for o in [msg.origin, *msg.also_seen] + ([msg.first_origin] if msg.first_origin else []):
+                self.by_origin.setdefault(o, f"m-{msg.seq}")
+                self.msg_by_origin.setdefault(o, msg)
+        self.log_index: dict[Origin, int] = {}
+        for i, e in enumerate(analysis.log_events):
+            self.by_origin.setdefault(e.origin, f"log-{i}")
+            self.log_index.setdefault(e.origin, i)
+        for i, an in enumerate(analysis.anomalies):
+            self.by_origin.setdefault(an.origin, f"an-{i}")
+        times = [m.time for m in analysis.messages if m.time is not None]
+        times += [e.time for e in analysis.log_events if e.time is not None]
+        self.base = min(times) if times else None
+        self.flow_of: dict[int, Flow] = {}
+        self.tx_of: dict[int, Transaction] = {}
+        for flow in analysis.flows:
+            for t in flow.transactions:
+                for m in t.messages:
+                    self.flow_of.setdefault(m.seq, flow)
+                    self.tx_of.setdefault(m.seq, t)
+        self.retrans: set[int] = set()
+        for t in analysis.transactions:
+            for m in t.requests[1:]:
+                self.retrans.add(m.seq)
+            seen: set[tuple] = set()
+            for r in t.responses:
+                k = (r.status, r.to.tag if r.to else None)
+                if k in seen:
+                    self.retrans.add(r.seq)
+                seen.add(k)
+        self.flow_findings: dict[str, list[Finding]] = {}
+        for f in findings:
+            for fid in self._flows_of_finding(f):
+                self.flow_findings.setdefault(fid, []).append(f)
+        self.ladder_of_msg: dict[int, str] = {}
+
+    # evidence ------------------------------------------------------------------------------
+    def origin_label(self, o: Origin) -> str:
+        where = f"frame {o.frame}" if o.frame is not None else (f"line {o.line}" if o.line is not None else "")
+        if self.multi_input:
+            short = _basename(o.source)
+            return f"{short} {('#' + str(o.frame)) if o.frame is not None else (':' + str(o.line) if o.line else '')}".strip()
+        return where or _basename(o.source)
+
+    def chip(self, o: Origin) -> Chip:
+        target = self.by_origin.get(o)
+        return Chip(self.origin_label(o), f"#{target}" if target else "", str(o))
+
+    def chips(self, origins, limit: int = 6) -> list[Chip]:
+        out, seen = [], set()
+        for o in origins:
+            if o is None or o in seen:
+                continue
+            seen.add(o)
+            out.append(self.chip(o))
+        if len(out) > limit:
+            rest = len(out) - limit
+            out = out[:limit] + [Chip(f"+{rest} more", "", "more evidence: see the appendix")]
+        return out
+
+    def _flows_of_finding(self, f: Finding) -> list[str]:
+        if f.flow:
+            return [f.flow]
+        ids = []
+        for o in f.evidence:
+            msg = self.msg_by_origin.get(o)
+            flow = self.flow_of.get(msg.seq) if msg is not None else None
+            if flow is not None and flow.id not in ids:
+                ids.append(flow.id)
+        return ids
+
+    def evidence_messages(self, f: Finding) -> list[SipMessage]:
+        out: dict[int, SipMessage] = {}
+        for o in f.evidence:
+            msg = self.msg_by_origin.get(o)
+            if msg is not None:
+                out.setdefault(msg.seq, msg)
+        return [out[k] for k in sorted(out)]
+
+    # hosts ---------------------------------------------------------------------------------
+    def host(self, ip: str | None) -> Host | None:
+        return self.a.hosts.get(ip) if ip else None
+
+    def host_name(self, ip: str | None, long: bool = False) -> str:
+        h = self.host(ip)
+        if h is None:
+            return "the logging host" if ip is None else ip
+        if h.user_agents:
+            return h.user_agents[0] if long else product_name(h.user_agents[0])
+        return h.role if h.role != "endpoint" else ip
+
+    def advertised_where(self, host: Host, key: str, origin: Origin) -> str:
+        if key.endswith(" (media)"):
+            return "SDP c="
+        msg = self.msg_by_origin.get(origin)
+        if msg is None:
+            return ""
+        where = []
+        v = msg.top_via
+        if v is not None and (v.sent_by == key or f"{v.host}:{v.port or 5060}" == key):
+            where.append("Via")
+        for c in msg.contacts[:1]:
+            if c.uri is not None and f"{c.uri.host}:{c.uri.port or 5060}" == key:
+                where.append("Contact")
+        return ", ".join(where)
+
+    def host_rows(self) -> list[HostRow]:
+        rows = []
+        for i, h in enumerate(self.a.hosts.values()):
+            adv = []
+            for key, origin in list(h.advertised.items())[:8]:
+                adv.append(AdvertisedView(key.replace(" (media)", ""), self.advertised_where(h, key, origin),
+                                          self.chip(origin)))
+            ports = sorted(h.ports)
+            port_text = ", ".join(str(p) for p in ports[:4]) + (f" +{len(ports) - 4}" if len(ports) > 4 else "")
+            rows.append(HostRow(
+                id=f"host-{i}", device=h.user_agents[0] if h.user_agents else "—",
+                other_products=", ".join(h.user_agents[1:4]), role=h.role, role_reason=h.role_reason,
+                address=h.address, ports=port_text, private=_is_private(h.address), advertised=adv,
+                behind_nat=h.behind_nat, sent=h.sent, received=h.received))
+        return rows
+
+    # messages ------------------------------------------------------------------------------
+    def ladder_label(self, msg: SipMessage) -> tuple[str, str]:
+        if msg.is_request:
+            label = f"{msg.method} {msg.request_uri or ''}".strip()
+            detail = []
+            creds = msg.authorization
+            if creds is not None:
+                u = creds.get("username")
+                detail.append(f"credentials for {u}" if u else "credentials")
+            if msg.sdp is not None:
+                conns = [m.connection for m in msg.sdp.media if m.connection]
+                detail.append(f"SDP c={conns[0]}" if conns else "SDP")
+        else:
+            label = msg.label
+            detail = []
+            if msg.sdp is not None:
+                conns = [m.connection for m in msg.sdp.media if m.connection]
+                detail.append(f"SDP c={conns[0]}" if conns else "SDP")
+            if msg.cseq_method and msg.cseq_method != "INVITE":
+                detail.insert(0, f"to {msg.cseq_method}")
+        if msg.seq in self.retrans:
+            detail.insert(0, "retransmission")
+        return label, " · ".join(detail)
+
+    def ladder_item(self, msg: SipMessage, tags: bool) -> LadderItem:
+        label, detail = self.ladder_label(msg)
+        cls = _status_cls(msg) + (" retr" if msg.seq in self.retrans else "")
+        flow = self.flow_of.get(msg.seq)
+        o = msg.origin
+        frame = f"#{o.frame}" if o.frame is not None else (f"L{o.line}" if o.line is not None else "")
+        return LadderItem(
+            seq=msg.seq, src=msg.src.ip or "local", dst=msg.dst.ip or "local", label=label, detail=detail, cls=cls,
+            time=_fmt_time(msg.time, self.base), frame=frame, tag=flow.id if (flow and tags) else "",
+            title=f"{self.origin_label(o)}  {msg.src} → {msg.dst} {msg.transport}\n{msg.start_line}",
+            href=f"#m-{msg.seq}")
+
+    def columns_for(self, messages: list[SipMessage]) -> list[LadderColumnSpec]:
+        order: list[str] = []
+        for m in messages:
+            for ip in (m.src.ip or "local", m.dst.ip or "local"):
+                if ip not in order:
+                    order.append(ip)
+        cols = []
+        for ip in order:
+            h = self.host(ip if ip != "local" else None)
+            if h is None:
+                cols.append(LadderColumnSpec(ip, "logging host" if ip == "local" else ip,
+                                             "address not in the log" if ip == "local" else ip))
+                continue
+            title = product_name(h.user_agents[0]) if h.user_agents else h.role
+            ports = sorted(h.ports)
+            address = h.address if ":" in h.address else (f"{h.address}:{ports[0]}" if len(ports) == 1 else h.address)
+            note = h.role
+            if h.behind_nat:
+                adv = [k for k in h.advertised if not k.endswith("(media)")]
+                note = f"{h.role} · NAT, advertises {adv[0]}" if adv else f"{h.role} · behind NAT"
+            cols.append(LadderColumnSpec(ip, title, address, note, h.behind_nat))
+        return cols
+
+    def ladder(self, ladder_id: str, title: str, messages: list[SipMessage], max_arrows: int, tags: bool) -> Ladder:
+        drawn = messages[:max_arrows]
+        items = [self.ladder_item(m, tags) for m in messages]
+        ladder = build_ladder(ladder_id, title, self.columns_for(drawn), items, max_arrows, show_tags=tags)
+        for m in drawn:
+            self.ladder_of_msg.setdefault(m.seq, f"a-{m.seq}")
+        return ladder
+
+    def key_lines(self, msg: SipMessage, slug: str, text: str) -> list[MsgLine]:
+        lines: list[MsgLine] = []
+        in_body = False
+        first_via = True
+        src = msg.src
+        for n, line in enumerate(text.split("\n")):
+            if n == 0:
+                cls, note = "", ""
+                if not msg.is_request and _status_cls(msg) in ("err", "chal"):
+                    cls = f"hl {_status_cls(msg)}"
+                elif msg.is_request and slug == "ip-in-request-uri" and msg.ruri is not None and msg.ruri.host_is_ip:
+                    cls, note = "hl", "IP address where user@domain belongs"
+                lines.append(MsgLine(line, cls, note))
+                continue
+            if not line.strip():
+                in_body = True
+                lines.append(MsgLine(line))
+                continue
+            if in_body:
+                cls, note = "", ""
+                if line.startswith("c=") and src.ip:
+                    parts = line[2:].split()
+                    ip = parts[2].split("/")[0] if len(parts) >= 3 else ""
+                    if ip and ip != src.ip and ip not in ("0.0.0.0", "::"):
+                        cls, note = "hl", f"media address; the packets come from {src.ip}"
+                lines.append(MsgLine(line, cls, note))
+                continue
+            name, sep, value = line.partition(":")
+            if not sep:
+                lines.append(MsgLine(line))
+                continue
+            hname = canonical_header(name)
+            cls, note = "", ""
+            if hname in ("Authorization", "Proxy-Authorization"):
+                creds = parse_credentials(value)
+                if creds is not None:
+                    cls = "hl"
+                    note = f'username "{creds.get("username") or "?"}", realm "{creds.get("realm") or "?"}"'
+            elif hname in ("WWW-Authenticate", "Proxy-Authenticate"):
+                creds = parse_credentials(value)
+                cls, note = "hl", f'challenge, realm "{(creds.get("realm") if creds else None) or "?"}"'
+            elif hname == "Contact" and msg.is_request and src.ip:
+                na = parse_name_addr(value.split(",")[0])
+                if na is not None and na.uri is not None and na.uri.host_is_ip:
+                    host = na.uri.bare_host
+                    port = na.uri.port or 5060
+                    if host != src.ip or (msg.transport == "UDP" and src.port and port != src.port):
+                        cls, note = "hl", f"advertised address; the packets come from {src}"
+            elif hname == "Via" and first_via:
+                first_via = False
+                v = parse_via(value.split(",")[0].strip())
+                if v is not None:
+                    if not msg.is_request and (v.received or v.rport):
+                        seen = f"{v.received or '?'}:{v.rport}" if v.rport else (v.received or "")
+                        cls, note = "hl", f"the server saw the request come from {seen}"
+                    elif msg.is_request and src.ip and v.host != src.ip and ":" not in v.host \
+                            and v.host.replace(".", "").isdigit():
+                        cls = "hl"
+            elif hname == "To" and msg.is_request and msg.method == "REGISTER":
+                na = parse_name_addr(value)
+                if na is not None and na.uri is not None and na.uri.user:
+                    cls, note = "hl", f"address-of-record: user {na.uri.user}"
+            lines.append(MsgLine(line, cls, note))
+        return lines
+
+    def key_message(self, msg: SipMessage, slug: str) -> KeyMessage:
+        o = msg.origin
+        heading = (f"{self.origin_label(o)} · {_fmt_time(msg.time, self.base)} s · "
+                   f"{msg.src} → {msg.dst} · {msg.transport}")
+        return KeyMessage(id=f"k-{msg.seq}", heading=heading, href=f"#m-{msg.seq}",
+                          lines=self.key_lines(msg, slug, message_text(msg)), cls=_status_cls(msg),
+                          also=self.chips(msg.also_seen))
+
+    def log_view(self, i: int, target_prefix: str = "log") -> LogLineView:
+        e = self.a.log_events[i]
+        level = (e.level or "").upper()
+        cls = "err" if level in ("ERROR", "WARNING") else ("note" if level == "NOTICE" else "")
+        return LogLineView(id=f"{target_prefix}-{i}", label=self.origin_label(e.origin), href=f"#log-{i}",
+                           level=level, level_cls=cls, text=e.raw or e.text)
+
+    # findings ------------------------------------------------------------------------------
+    def flow_link(self, f: Finding) -> tuple[str, str]:
+        ids = self._flows_of_finding(f)
+        if not ids:
+            return "", ""
+        return ids[0], f"#flow-{ids[0]}"
+
+    def finding_view(self, f: Finding, idx: int) -> FindingView:
+        label, href = self.flow_link(f)
+        obs = [Bullet("", spans(text), self.chips(origins)) for text, origins in f.observations[:OBSERVATIONS_SHOWN]]
+        if len(f.observations) > OBSERVATIONS_SHOWN:
+            obs.append(Bullet("", [Span(f"… and {len(f.observations) - OBSERVATIONS_SHOWN} more observations.")], []))
+        return FindingView(id=f"finding-{idx}", code=f.code, slug=f.slug, severity=f.severity, title=f.title,
+                           cause=blocks(f.cause), fix=blocks(f.fix), observations=obs, chips=self.chips(f.evidence),
+                           flow_label=label, flow_href=href)
+
+
+def _rule_name(code: str) -> str:
+    try:
+        from ..rules.base import REGISTRY
+    except ImportError:  # pragma: no cover
+        return ""
+    rule = REGISTRY.get(code)
+    return rule.name if rule else ""
+
+
+def _story(flow: Flow, max_tx: int = 4) -> str:
+    parts = []
+    txs = [t for t in flow.transactions if t.method != "ACK"]
+    for t in txs[:max_tx]:
+        extras = []
+        if t.has_credentials:
+            u = t.request.authorization.get("username") if t.request.authorization else None
+            extras.append(f"credentials for {u}" if u else "credentials")
+        if t.request_retransmissions:
+            extras.append(f"sent {len(t.requests)} times")
+        s = t.method + (f" ({', '.join(extras)})" if extras else "")
+        labels: list[str] = []
+        for r in t.responses:
+            if r.label not in labels:
+                labels.append(r.label)
+        if labels:
+            s += " → " + " → ".join(labels[-3:])
+        else:
+            s += " → no response"
+        parts.append(s)
+    if len(txs) > max_tx:
+        parts.append(f"… {len(txs) - max_tx} more transactions")
+    return "; ".join(parts)
+
+
+def _key_transaction(b: _Builder, main: Finding | None, flow: Flow | None) -> Transaction | None:
+    if flow is not None and flow.outcome_message is not None:
+        t = b.tx_of.get(flow.outcome_message.seq)
+        if t is not None:
+            return t
+    if main is not None:
+        for msg in b.evidence_messages(main):
+            t = b.tx_of.get(msg.seq)
+            if t is not None:
+                return t
+    if flow is not None and flow.transactions:
+        return flow.transactions[0]
+    return None
+
+
+def _is_pjsip(analysis: Analysis, ua: str, main: Finding | None) -> bool:
+    if any("res_pjsip" in (e.module or "") for e in analysis.log_events):
+        return True
+    m = re.search(r"(\d+)\.\d+", ua)
+    if m and int(m.group(1)) >= 21:
+        return True
+    return bool(main and isinstance(main.details, dict) and main.details.get("endpoint"))
+
+
+def _party(b: _Builder, ip: str | None, main: Finding | None) -> str:
+    h = b.host(ip)
+    if h is None or not h.user_agents:
+        return ip or "logging host"
+    ua = h.user_agents[0]
+    name = product_name(ua)
+    if "asterisk" in ua.lower():
+        return "Asterisk PJSIP" if _is_pjsip(b.a, ua, main) else "Asterisk"
+    return name
+
+
+def _subject(flow: Flow | None) -> str:
+    if flow is None or not flow.aor:
+        return ""
+    user = _user_of_uri(flow.aor)
+    if flow.kind == "registration":
+        return f"AOR {user}" if user else f"AOR {flow.aor}"
+    if flow.kind == "call":
+        return f"call to {user}" if user else f"call to {flow.aor}"
+    return f"{flow.kind} to {user}" if user else ""
+
+
+def _symptom(flow: Flow | None, main: Finding | None, tx: Transaction | None) -> str:
+    if flow is not None and main is not None and flow.outcome not in OK_OUTCOMES:
+        om = flow.outcome_message
+        method = tx.method if tx is not None else flow.kind.upper()
+        if om is not None and not om.is_request and om.status and om.status >= 300:
+            return f"{method} fails with {om.label}"
+        if flow.outcome == "no-response":
+            return f"{method} gets no response"
+    if main is not None:
+        return main.title
+    return ""
+
+
+def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor | None = None) -> ReportView:
+    """The whole report as plain data (redacted with `redactor` when given)."""
+    b = _Builder(analysis, findings)
+    problems = [f for f in findings if f.severity in ("error", "warning")]
+    main = problems[0] if problems else None
+    main_flow = None
+    if main is not None:
+        ids = b._flows_of_finding(main)
+        main_flow = analysis.flow(ids[0]) if ids else None
+    elif analysis.flows:
+        main_flow = next((f for f in analysis.flows if f.kind == "registration"), analysis.flows[0])
+    tx = _key_transaction(b, main, main_flow)
+
+    # -- title ------------------------------------------------------------------------------
+    client_ip = tx.request.src.ip if tx else None
+    server_ip = tx.request.dst.ip if tx else None
+    client_host, server_host = b.host(client_ip), b.host(server_ip)
+    nat = bool(client_host and client_host.behind_nat)
+    parts: list[str] = []
+    if main is not None:
+        symptom = _symptom(main_flow, main, tx)
+        head = symptom + (f" — {_subject(main_flow)}" if _subject(main_flow) else "")
+        parts.append(head)
+    else:
+        ok = [f for f in analysis.flows if f.outcome in OK_OUTCOMES]
+        if analysis.flows:
+            kinds: dict[str, int] = {}
+            for f in ok:
+                kinds[f.kind] = kinds.get(f.kind, 0) + 1
+            summary = ", ".join(f"{n} {k}{'s' if n > 1 else ''} OK" for k, n in kinds.items())
+            parts.append("No problems found" + (f" — {summary}" if summary else ""))
+        else:
+            parts.append("No SIP dialogue found" if not analysis.messages else "No problems found")
+    if tx is not None:
+        parts.append(f"{_party(b, client_ip, main)} → {_party(b, server_ip, main)}")
+    if nat:
+        parts.append("NAT")
+    if main is not None:
+        parts.append(SHORT_CAUSE.get(main.slug, main.slug.replace("-", " ")))
+    title = " | ".join(parts)
+
+    errors = sum(1 for f in findings if f.severity == "error")
+    warnings = sum(1 for f in findings if f.severity == "warning")
+    if errors:
+        verdict, verdict_cls = f"{errors} error{'s' if errors > 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}", "err"
+    elif warnings:
+        verdict, verdict_cls = f"{warnings} warning{'s' if warnings > 1 else ''}", "warn"
+    else:
+        verdict, verdict_cls = "no errors or warnings", "ok"
+
+    # -- TL;DR ------------------------------------------------------------------------------
+    tldr: list[Bullet] = []
+    if tx is not None:
+        req = tx.request
+        if client_host is not None:
+            text = f"{b.host_name(client_ip, long=True)} at {req.src}"
+            adv = [k for k in client_host.advertised if not k.endswith("(media)")]
+            if client_host.behind_nat and adv:
+                text += f", behind NAT: it advertises {adv[0]} but its packets come from {req.src}."
+            elif client_host.behind_nat:
+                text += ", behind NAT."
+            else:
+                text += "."
+            tldr.append(Bullet("Client", spans(text), b.chips([req.origin], 1)))
+        else:
+            tldr.append(Bullet("Client", spans(f"{req.src}."), b.chips([req.origin], 1)))
+        if server_host is not None:
+            role = {"pbx": "PBX", "registrar": "registrar", "proxy/sbc": "proxy/SBC", "trunk": "trunk",
+                    "phone": "phone"}.get(server_host.role, server_host.role)
+            text = f"{b.host_name(server_ip, long=True)} at {req.dst} ({role})."
+            final = tx.final
+            tldr.append(Bullet("Server", spans(text), b.chips([final.origin], 1) if final else []))
+        else:
+            tldr.append(Bullet("Server", spans(f"{req.dst}."), []))
+    if main is not None:
+        story = _story(main_flow) if main_flow is not None else ""
+        sym = story + "." if story else main.title + "."
+        ev = b.evidence_messages(main)
+        tldr.append(Bullet("Symptom", spans(sym), b.chips([m.origin for m in ev], 4), "symptom"))
+        tldr.append(Bullet("Cause", spans(main.cause), [], "cause"))
+        fix_first = re.split(r"(?<=[.:])\s|\n", main.fix.strip(), maxsplit=1)[0].rstrip(":")
+        tldr.append(Bullet("Fix", spans(fix_first + " — see Fix below."), [Chip("Fix", "#fix", "the full fix")], "fix"))
+        others = [f for f in problems if f is not main]
+        if others:
+            e2 = sum(1 for f in others if f.severity == "error")
+            w2 = len(others) - e2
+            what = ", ".join(x for x in (f"{e2} more error{'s' if e2 != 1 else ''}" if e2 else "",
+                                         f"{w2} warning{'s' if w2 != 1 else ''}" if w2 else "") if x)
+            tldr.append(Bullet("Also", spans(f"{what} — see Other findings."),
+                               [Chip("Other findings", "#other", "")], ""))
+    else:
+        if main_flow is not None:
+            tldr.append(Bullet("Outcome", spans(f"{_story(main_flow)}."), b.chips(main_flow.evidence, 2), "ok"))
+        flows_ok = sum(1 for f in analysis.flows if f.outcome in OK_OUTCOMES)
+        tldr.append(Bullet("Verdict", spans(
+            f"No rule found an error or a warning in {len(analysis.messages)} SIP messages "
+            f"({flows_ok} of {len(analysis.flows)} flows completed normally)."), [], "ok"))
+
+    # -- ladders ----------------------------------------------------------------------------
+    messages = analysis.messages
+    big = len(messages) > WHOLE_LADDER_MAX_MESSAGES or len(analysis.hosts) > WHOLE_LADDER_MAX_HOSTS
+    main_ladders: list[Ladder] = []
+    more_ladders: list[Ladder] = []
+    ladder_note = ""
+    more_note = ""
+    ladder_flow: dict[str, str] = {}
+    if messages and not big:
+        tags = len(analysis.flows) > 1
+        main_ladders.append(b.ladder("ladder-all", "All messages", messages, WHOLE_LADDER_MAX_MESSAGES, tags))
+        for f in analysis.flows:
+            ladder_flow[f.id] = "#ladder-all"
+    elif messages:
+        rank = {"error": 0, "warning": 1, "info": 2}
+
+        def flow_rank(f: Flow):
+            sev = min((rank.get(x.severity, 3) for x in b.flow_findings.get(f.id, [])), default=3)
+            return (0 if main_flow is not None and f.id == main_flow.id else 1, sev,
+                    0 if f.outcome not in OK_OUTCOMES else 1, f.transactions[0].request.seq)
+
+        ordered = sorted(analysis.flows, key=flow_rank)
+        budget = LADDER_ARROW_BUDGET
+        drawn = 0
+        for f in ordered:
+            if drawn >= LADDER_MAX_LADDERS or budget <= 0:
+                break
+            fm = f.messages
+            cap = min(LADDER_MAX_ARROWS, budget)
+            sev = min((rank.get(x.severity, 3) for x in b.flow_findings.get(f.id, [])), default=3)
+            title = f"{f.id} · {f.kind} · {f.aor or f.call_id or ''} · {f.outcome}"
+            ladder = b.ladder(f"ladder-{f.id}", title, fm, cap, False)
+            ladder.open = sev <= 1
+            budget -= len(ladder.arrows)
+            drawn += 1
+            ladder_flow[f.id] = f"#ladder-{f.id}"
+            if main_flow is not None and f.id == main_flow.id and not main_ladders:
+                main_ladders.append(ladder)
+            else:
+                more_ladders.append(ladder)
+        ladder_note = (f"{len(messages)} messages in {len(analysis.flows)} flows: too many for one diagram. "
+                       f"Each ladder shows one flow (at most {LADDER_MAX_ARROWS} arrows).")
+        skipped = len(analysis.flows) - drawn
+        more_note = (f"Ladders are drawn for {drawn} of {len(analysis.flows)} flows — those with findings first, "
+                     f"at most {LADDER_MAX_LADDERS} ladders and {LADDER_ARROW_BUDGET} arrows in all."
+                     + (f" The other {skipped} flows are in the table above; every message is in the appendix."
+                        if skipped > 0 else ""))
+        if not main_ladders and more_ladders:
+            main_ladders.append(more_ladders.pop(0))
+
+    # -- key messages, diagnosis, fix -------------------------------------------------------
+    key_messages: list[KeyMessage] = []
+    key_logs: list[LogLineView] = []
+    diagnosis: list[Bullet] = []
+    checks: list[str] = []
+    fix: list[Block] = []
+    fix_extra: list[Block] = []
+    fix_extra_title = ""
+    log_hint: list[Span] = []
+    main_view = None
+    if main is not None:
+        main_view = b.finding_view(main, 0)
+        ev = b.evidence_messages(main)
+        shown = ev[:KEY_MESSAGES_MAX]
+        if len(shown) == 1 and not shown[0].is_request:
+            t = b.tx_of.get(shown[0].seq)
+            if t is not None:
+                shown = [t.request] + shown
+        key_messages = [b.key_message(m, main.slug) for m in shown]
+        for o in main.evidence:
+            i = b.log_index.get(o)
+            if i is not None and o not in b.msg_by_origin:
+                key_logs.append(b.log_view(i, "klog"))
+        server_ua = server_host.user_agents[0] if server_host and server_host.user_agents else ""
+        asterisk = "asterisk" in server_ua.lower() or bool(main.details.get("asterisk")) if isinstance(main.details, dict) else False
+        if asterisk and not analysis.log_events and main.slug in PBX_CHECKS:
+            log_hint = spans("No Asterisk log was given. To see the PBX's own account of this, add its full log "
+                             "(with `pjsip set logger on`) to the command: `sipdiag analyze capture.pcap "
+                             "/var/log/asterisk/full`.")
+        diagnosis = main_view.observations
+        if asterisk and main.slug in PBX_CHECKS:
+            endpoint = str(main.details.get("endpoint") or main.details.get("auth_username") or "<endpoint>") \
+                if isinstance(main.details, dict) else "<endpoint>"
+            checks = [c.format(endpoint=endpoint) for c in PBX_CHECKS[main.slug]]
+        fix = main_view.fix
+        nat_finding = next((f for f in findings if f.slug == "nat-private-contact" and f is not main), None)
+        if nat_finding is not None and "rewrite_contact" not in main.fix and nat_finding.fix:
+            fix_extra_title = "Also, for the NAT"
+            fix_extra = blocks(nat_finding.fix)
+
+    # -- other findings ---------------------------------------------------------------------
+    groups: list[FindingGroup] = []
+    by_code: dict[str, list[Finding]] = {}
+    for f in findings:
+        if f is main:
+            continue
+        by_code.setdefault(f.code, []).append(f)
+    n = 1
+    for code, fs in by_code.items():
+        first = b.finding_view(fs[0], n)
+        n += 1
+        rest = []
+        for f in fs[1:GROUP_ITEMS_SHOWN + 1]:
+            label, href = b.flow_link(f)
+            rest.append(FindingItem(f.title, b.chips(f.evidence, 3), label, href))
+        groups.append(FindingGroup(id=f"group-{code}", code=code, slug=fs[0].slug, severity=fs[0].severity,
+                                   name=_rule_name(code), count=len(fs), first=first, rest=rest,
+                                   hidden=max(0, len(fs) - 1 - GROUP_ITEMS_SHOWN)))
+
+    # -- flows ------------------------------------------------------------------------------
+    flows: list[FlowRow] = []
+    for f in analysis.flows:
+        fs = b.flow_findings.get(f.id, [])
+        sev = min((x.severity for x in fs), key=lambda s: {"error": 0, "warning": 1, "info": 2}.get(s, 3), default="")
+        t0 = f.transactions[0] if f.transactions else None
+        parties = f"{b.host_name(t0.client.ip)} → {b.host_name(t0.server.ip)}" if t0 else ""
+        cls = "ok" if f.outcome in OK_OUTCOMES else ("neutral" if f.outcome in NEUTRAL_OUTCOMES else "err")
+        first_msg = f.messages[0] if f.transactions else None
+        flows.append(FlowRow(
+            id=f"flow-{f.id}", label=f.id, href=ladder_flow.get(f.id, f"#m-{first_msg.seq}" if first_msg else ""), kind=f.kind,
+            target=f.aor or "", parties=parties,
+            start=_fmt_time(f.first_time, b.base), start_sort=(f.first_time - b.base) if (f.first_time is not None and b.base is not None) else 0.0,
+            messages=len(f.messages), outcome=f.outcome, outcome_cls=cls, detail=f.outcome_detail,
+            findings=" ".join(sorted({x.code for x in fs})), severity=sev,
+            ladder_href=ladder_flow.get(f.id, ""),
+            problem="1" if sev in ("error", "warning") or cls == "err" else "0"))
+
+    # -- capture facts ----------------------------------------------------------------------
+    per_input: dict[str, int] = {}
+    for msg in messages:
+        per_input[msg.origin.source] = per_input.get(msg.origin.source, 0) + 1
+        for o in msg.also_seen:
+            per_input[o.source] = per_input.get(o.source, 0) + 1
+    inputs = []
+    for s in analysis.inputs:
+        unit = "packets" if s.format.startswith("pcap") else "lines"
+        span = ""
+        if s.first_time is not None and s.last_time is not None:
+            span = f"{_utc(s.first_time)} — {_duration(s.last_time - s.first_time)}"
+        shown_warnings = [f"{w.origin.frame or w.origin.line or ''}: {w.text}".lstrip(": ")
+                          for w in s.warnings[:WARNINGS_SHOWN]]
+        more = len(s.warnings) - len(shown_warnings) + s.facts.get("warnings_suppressed", 0)
+        inputs.append(InputView(
+            path=s.path, format=s.format, packets=f"{s.packets:,} {unit}", sip_messages=per_input.get(s.path, 0),
+            link_types=", ".join(sorted(s.link_types)), span=span, warnings=shown_warnings, more_warnings=more,
+            facts=[(k.replace("_", " "), str(v)) for k, v in sorted(s.facts.items()) if k != "warnings_suppressed"],
+            local_address=s.local_address or ""))
+    span = analysis.time_span
+    facts = [
+        ("SIP messages", f"{len(messages):,}"),
+        ("Transactions", f"{len(analysis.transactions):,}"),
+        ("Flows", f"{len(analysis.flows):,}"),
+        ("Hosts", f"{len(analysis.hosts):,}"),
+        ("Time span", f"{_utc(span[0])} to {_utc(span[1])} ({_duration(span[1] - span[0])})" if span else "no timestamps"),
+        ("Findings", f"{_count(errors, 'error')}, {_count(warnings, 'warning')}, "
+                     f"{len(findings) - errors - warnings} information"),
+        ("Anomalies (odd or malformed input)", f"{len(analysis.anomalies):,}"),
+        ("Responses without their request", f"{len(analysis.orphan_responses):,}"),
+        ("Retransmitted messages", f"{len(b.retrans):,}"),
+    ]
+    if analysis.log_events:
+        facts.insert(4, ("PBX log lines (non-SIP)", f"{len(analysis.log_events):,}"))
+
+    # -- appendix ---------------------------------------------------------------------------
+    appendix = []
+    for msg in messages:
+        flow = b.flow_of.get(msg.seq)
+        o = msg.origin
+        notes = []
+        if msg.ip_fragments > 1:
+            notes.append(f"reassembled from {msg.ip_fragments} IP fragments")
+        if msg.tcp_segments > 1:
+            notes.append(f"reassembled from {msg.tcp_segments} TCP segments")
+        if msg.tunnel:
+            notes.append(f"inside {msg.tunnel}")
+        if msg.seq in b.retrans:
+            notes.append("retransmission")
+        for an in msg.anomalies:
+            notes.append(f"anomaly: {an.name} — {an.detail}")
+        appendix.append(AppendixMessage(
+            id=f"m-{msg.seq}", frame=b.origin_label(o), time=_fmt_time(msg.time, b.base), src=str(msg.src),
+            dst=str(msg.dst), transport=msg.transport, summary=msg.start_line, cls=_status_cls(msg),
+            flow=flow.id if flow else "", flow_href=f"#flow-{flow.id}" if flow else "", raw=message_text(msg),
+            also=b.chips(msg.also_seen), ladder_href=f"#{b.ladder_of_msg[msg.seq]}" if msg.seq in b.ladder_of_msg else "",
+            notes=notes))
+    logs = [b.log_view(i) for i in range(len(analysis.log_events))]
+    anomalies = [AnomalyView(f"an-{i}", an.name, an.detail, b.chip(an.origin)) for i, an in enumerate(analysis.anomalies)]
+
+    # -- network note, nav, footer -----------------------------------------------------------
+    hosts = b.host_rows()
+    hosts_note = ""
+    if any(h.behind_nat for h in analysis.hosts.values()):
+        hosts_note = ("“Advertises” lists the addresses a host writes into its own Via, Contact or SDP when they "
+                      "differ from the address its packets really come from: the private side of a NAT.")
+
+    nav = [NavItem("#tldr", "TL;DR"), NavItem("#network", "Network")]
+    if main_ladders:
+        nav.append(NavItem("#sequence", "Sequence"))
+    if key_messages:
+        nav.append(NavItem("#messages", "Key messages"))
+    if main is not None:
+        nav += [NavItem("#diagnosis", "Diagnosis"), NavItem("#fix", "Fix")]
+    if groups:
+        nav.append(NavItem("#other", f"Other findings ({sum(g.count for g in groups)})"))
+    nav.append(NavItem("#flows", f"Flows ({len(flows)})"))
+    if more_ladders:
+        nav.append(NavItem("#ladders", f"Ladders ({len(more_ladders)})"))
+    nav += [NavItem("#capture", "Capture"), NavItem("#appendix", f"All messages ({len(messages):,})")]
+
+    names = ", ".join(_basename(s.path) for s in analysis.inputs)
+    footer = (f"Generated by sipdiag {__version__} from {names}. Digest responses are never shown.")
+    view = ReportView(
+        title=title, title_parts=parts, page_title=title, verdict=verdict, verdict_cls=verdict_cls,
+        inputs_line=names, tldr=tldr, hosts=hosts, hosts_note=hosts_note, main_ladders=main_ladders,
+        ladder_note=ladder_note, key_messages=key_messages, key_logs=key_logs, log_hint=log_hint, main=main_view,
+        diagnosis=diagnosis, checks=checks, checks_title="Confirm on the PBX" if checks else "", fix=fix,
+        fix_extra_title=fix_extra_title, fix_extra=fix_extra, groups=groups, flows=flows, more_ladders=more_ladders,
+        more_ladders_note=more_note, inputs=inputs, facts=facts, messages=appendix, logs=logs, anomalies=anomalies,
+        nav=nav, footer=footer, redacted=redactor is not None, big=big)
+    if redactor is not None:
+        learn_from_analysis(redactor, analysis, findings)
+        redactor.scan_tree(view)
+        redactor.tree(view, STRUCTURAL_FIELDS)
+        view.footer += (" Redacted: addresses, users, phone numbers, domains and names are consistent pseudonyms; "
+                        "nonces and other digest secrets are removed.")
+    return view
