@@ -398,7 +398,39 @@ def build_one_direction(tmp_path: Path) -> list[Path]:
     return _write(tmp_path, "lab01-one-direction.pcap", [p[1], p[3]])
 
 
+def build_488_media_warning(tmp_path: Path) -> list[Path]:
+    """lab-06a where the phone refuses the offered media instead of the user rejecting the call.
+
+    Frames 1-5 are lab-06a's (INVITE, 100, INVITE to the phone, 180, 180); the phone's 486
+    (8) and the SBC's relayed 486 (10) become `488 Not Acceptable Here` with
+    `Warning: 305 baresip "Incompatible media format"` (RFC 3261 §20.43), the ACKs (9, 11) stay.
+    """
+    p = _packets(LAB06A)
+    warning = (("Warning", '305 baresip "Incompatible media format"'),)
+    return _write(tmp_path, "lab06a-488-305.pcap", p[:5] + [
+        _with_status(p[7], "488 Not Acceptable Here", float(p[7].time), extra=warning), p[8],
+        _with_status(p[9], "488 Not Acceptable Here", float(p[9].time), extra=warning), p[10]])
+
+
+def build_notify_in_dialog(tmp_path: Path) -> list[Path]:
+    """lab-04b where the MWI NOTIFY belongs to a subscription older than the capture.
+
+    The PBX's NOTIFY (frame 26) and the SBC's relayed copy (27) carry the To tag the phone's
+    481 uses (25a5b7e36c11dfbd): an in-dialog NOTIFY of a subscription whose SUBSCRIBE came
+    before the capture started, which the phone no longer knows. Everything else is lab-04b.
+    """
+    packets = _packets(LAB04B)
+    to = b"To: <sip:401@tenant-a.example.com>\r\n"
+    tagged = b"To: <sip:401@tenant-a.example.com>;tag=25a5b7e36c11dfbd\r\n"
+    out = list(packets)
+    for i in (25, 26):
+        out[i] = _udp(packets[i], _payload(packets[i]).replace(to, tagged), float(packets[i].time))
+    return _write(tmp_path, "lab04b-notify-in-dialog.pcap", out)
+
+
 SYNTHETIC = {
+    "lab06a-488-media-warning": build_488_media_warning,
+    "lab04b-notify-in-dialog": build_notify_in_dialog,
     "lab04b-two-tenants": build_two_tenants,
     "lab04b-binding-expired": build_binding_expired,
     "lab06a-cancelled": build_cancelled,
@@ -411,7 +443,7 @@ SYNTHETIC = {
 
 def test_synthetic_builders_keep_sip_intact(tmp_path):
     """Every synthetic capture reads back as SIP only: no anomaly, the expected message count."""
-    expected = {"lab04b-two-tenants": 29, "lab04b-binding-expired": 12, "lab06a-cancelled": 13,
+    expected = {"lab06a-488-media-warning": 9, "lab04b-notify-in-dialog": 25, "lab04b-two-tenants": 29, "lab04b-binding-expired": 12, "lab06a-cancelled": 13,
                 "lab06a-sbc-503": 4, "ast01-423-interval-too-brief": 4, "lab01-challenge-unanswered": 2,
                 "lab01-one-direction": 2}
     assert set(expected) == set(SYNTHETIC)

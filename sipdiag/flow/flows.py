@@ -13,6 +13,7 @@ Outcomes are decided by tables, not chains of status checks: `REGISTER_OUTCOMES`
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 
 from ..sip.message import SipMessage
@@ -47,6 +48,42 @@ INVITE_OUTCOMES: dict[int, str] = {
     487: m.CALL_CANCELLED,
     503: m.SERVER_UNAVAILABLE,
 }
+
+
+# RFC 3261 §20.43: warning-value = warn-code SP warn-agent SP warn-text (quoted). Codes 300-329
+# name session-description keywords, 330-339 network services and 370-379 QoS asked for in the
+# session description (340-369 and 380-389 are unassigned in those blocks); 390-399 are
+# miscellaneous warnings "that do not fall into one of the above categories", so only their text
+# tells what was refused. 1xx/2xx come from HTTP and say nothing about media.
+WARNING_VALUE = re.compile(r'(?P<code>\d{3})\s+(?P<agent>[^\s"]+)\s+"(?P<text>(?:[^"\\]|\\.)*)"')
+SDP_WARN_CODES = range(300, 390)
+MISC_WARN_CODES = range(390, 400)
+MEDIA_WORDS = re.compile(r"codec|media|\bsdp\b|payload|\brtp\b|t\.?38|fax|bandwidth|srtp|crypto|dtls|\bice\b",
+                         re.IGNORECASE)
+
+
+def warnings_of(response: SipMessage) -> list[tuple[int, str, str]]:
+    """The response's Warning values as (code, agent, text), in order."""
+    out = []
+    for value in response.header_values("Warning"):
+        for mm in WARNING_VALUE.finditer(value):
+            out.append((int(mm["code"]), mm["agent"], mm["text"]))
+    return out
+
+
+def refuses_media(response: SipMessage) -> bool:
+    """Does a 488/606 refuse the offered media? Its Warning header decides when there is one.
+
+    Without a Warning the status itself (RFC 3261 §21.4.26: "the offered session description")
+    is taken at its word. With Warnings, it is a media refusal if one of them has an SDP code
+    (300-389) or a miscellaneous code (390-399) whose text talks about media; a Warning that
+    names something else (a refused ISUP body, a missing header) is not about codecs.
+    """
+    warnings = warnings_of(response)
+    if not warnings:
+        return True
+    return any(code in SDP_WARN_CODES or (code in MISC_WARN_CODES and MEDIA_WORDS.search(text))
+               for code, _agent, text in warnings)
 
 
 def _aor(msg: SipMessage) -> str | None:
@@ -180,6 +217,8 @@ def _call_outcome(flow: Flow, end_time: float | None) -> None:
         # the response closest to the caller is the first one generated; prefer the most specific
         t = min(finals, key=lambda x: (INVITE_OUTCOMES.get(x.status) is None, x.final.seq))
         flow.outcome = INVITE_OUTCOMES.get(t.status, m.CALL_FAILED)
+        if flow.outcome == m.CODEC_MISMATCH and not refuses_media(t.final):
+            flow.outcome = m.CALL_FAILED
         if t.status == 487 and not cancels:
             flow.outcome = m.CALL_FAILED
         flow.outcome_message = t.final

@@ -28,7 +28,8 @@ PATTERNS: list[tuple[str, re.Pattern]] = [
         r"will exceed max contacts of (?P<max>\d+)")),
     ("publish-handler-missing", re.compile(r"No registered publish handler for event (?P<event>\S+)")),
     ("subscription-handler-missing", re.compile(r"No registered subscribe handler for event (?P<event>\S+)")),
-    ("dtls-certificate", re.compile(r"(?:create_certificate_from_file|dtls).*?(?P<problem>Failed to .*)", re.IGNORECASE)),
+    ("dtls-certificate", re.compile(r"(?:create_certificate_from_file|dtls)\S*:?\s.*?(?P<problem>Failed to .*)",
+                                    re.IGNORECASE)),
 ]
 
 
@@ -44,11 +45,23 @@ class LogFact:
         return self.event.origin
 
 
+def subject(event: LogEvent) -> str:
+    """What a pattern sees: 'module function: text', as Asterisk prints it.
+
+    Some facts are only recognisable by the emitting function (res_rtp_asterisk.c's
+    create_certificate_from_file says just "Failed to read private key from PEM file"), and
+    readers keep module and function apart from the text.
+    """
+    where = " ".join(part for part in (event.module, event.function) if part)
+    return f"{where}: {event.text}" if where else event.text
+
+
 def extract_facts(events: list[LogEvent]) -> list[LogFact]:
     facts: list[LogFact] = []
     for event in events:
+        seen = subject(event)
         for kind, pattern in PATTERNS:
-            mm = pattern.search(event.text)
+            mm = pattern.search(seen)
             if mm:
                 facts.append(LogFact(kind, {k: v for k, v in mm.groupdict().items() if v is not None}, event))
                 break

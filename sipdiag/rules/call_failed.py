@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..flow import model as m
+from ..flow.flows import warnings_of
 from .base import Rule, register
 
 # Status → (plain cause, what to check). Statuses the user chose (busy/decline) are not faults.
@@ -19,6 +20,11 @@ CAUSES: dict[int, tuple[str, str]] = {
     481: ("the server does not know the dialog/transaction", "look for lost or mis-routed earlier messages"),
     482: ("a routing loop was detected", "fix the routing between the proxies/PBXs involved"),
     483: ("too many hops: a routing loop", "fix the routing between the proxies/PBXs involved"),
+    488: ("the callee does not accept what the INVITE carried (see the Warning header for what was refused)",
+          "remove or change the refused part (a body, a header) on the sending side, or allow it on the "
+          "receiving side"),
+    606: ("no place accepts what the INVITE carried (see the Warning header for what was refused)",
+          "remove or change the refused part on the sending side"),
     484: ("the number is incomplete (address incomplete)", "check the dialled number and the dial plan's patterns"),
     485: ("the address is ambiguous", "dial a more specific address"),
     500: ("the server had an internal error", "check the server's log at that time"),
@@ -60,6 +66,13 @@ class CallFailed(Rule):
             observations = [(f"{who} answered the INVITE with {msg.start_line[8:]}.", [msg.origin])]
             if reason:
                 observations.append((f"Reason header: {reason}", [msg.origin]))
+            warnings = warnings_of(msg)
+            for code, agent, text in warnings:
+                observations.append((f"Warning {code} from {agent}: \"{text}\"", [msg.origin]))
+            if warnings and flow.outcome != m.CODEC_MISMATCH and msg.status in (488, 606):
+                code, _agent, text = warnings[0]
+                cause_text = (f"the receiver refused something other than the media (Warning {code} \"{text}\"); "
+                              f"the offered codecs are not the problem")
             yield self.finding(
                 f"Call to {flow.aor} failed: {msg.start_line[8:]}",
                 f"{msg.status} from {who}: {cause_text}.", check[0].upper() + check[1:] + ".",

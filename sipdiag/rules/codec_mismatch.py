@@ -1,7 +1,12 @@
-"""SD203 codec-mismatch: 488/606, or offer and answer share no codec, or all media refused."""
+"""SD203 codec-mismatch: 488/606 about media, or offer and answer share no codec, or all media refused.
+
+A 488/606 whose Warning header (RFC 3261 §20.43) names a non-media problem is not a codec
+problem: `flow.flows.refuses_media` decides, and call-failed reports it with the Warning text.
+"""
 
 from __future__ import annotations
 
+from ..flow.flows import refuses_media
 from .base import Rule, register
 
 NON_CODECS = {"telephone-event", "cn", "red", "ulpfec", "rtx", "comfort-noise"}
@@ -26,6 +31,8 @@ class CodecMismatch(Rule):
                 offer = t.request.sdp
                 final = t.final
                 if t.status in (488, 606):
+                    if not refuses_media(final):
+                        continue  # the Warning names another refused part (a body, a header): call-failed says it
                     offered = sorted({c for md in (offer.media if offer else []) for c in md.codecs})
                     reinvite = bool(t.request.to and t.request.to.tag)
                     yield self.finding(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from .base import Rule, register
 
 EXPLAINED = {
@@ -32,7 +34,10 @@ class PbxLogError(Rule):
         for fact in analysis.log_facts:
             if fact.kind in EXPLAINED:
                 cause, fix = EXPLAINED[fact.kind]
-                yield self.finding(f"PBX log: {fact.event.text[:120]}", cause, fix, [fact.origin],
+                if fact.kind == "dtls-certificate":
+                    cause += _key_file_hint(fact.event.text)
+                where = f"{fact.event.function}: " if fact.event.function else ""
+                yield self.finding(f"PBX log: {where}{fact.event.text[:120]}", cause, fix, [fact.origin],
                                    severity="error" if fact.kind == "dtls-certificate" else "info",
                                    details={"kind": fact.kind})
                 handled.add(id(fact.event))
@@ -45,3 +50,12 @@ class PbxLogError(Rule):
                 "Read the quoted lines; they name the module and the failing object.",
                 [e.origin for e in errors[:5]], details={"count": len(errors)},
             )
+
+
+def _key_file_hint(text: str) -> str:
+    """A private key read from a '.crt' file: dtls_private_key names the certificate, not the key."""
+    mm = re.search(r"private key from \S+ file '(?P<path>[^']+)'", text)
+    if mm and mm["path"].lower().endswith((".crt", ".cer")):
+        return (f" The key is read from '{mm['path']}', a certificate file name: dtls_private_key probably "
+                f"points at the certificate instead of its private key.")
+    return ""
