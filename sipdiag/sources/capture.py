@@ -9,6 +9,15 @@ keeps only its sequence numbers.
 `datagram_filter`, when set by the caller, is asked about every UDP/SCTP payload and every
 WebSocket message before a `Frame` is built, so a capture full of RTP costs little; the
 reader itself knows nothing of what the caller looks for.
+
+RTP is counted, not delivered: a UDP payload of at least 12 bytes with version 2 in its first
+two bits (RFC 3550 §5.1) whose second byte, without the marker bit, is not 72-76 (RTCP's
+packet types 200-204, RFC 5761 §4), between ports that are both 1024 or above (DNS and other
+well-known services can start with 0x80-0xBF by chance), is counted per direction in
+`summary.rtp_flows` with its payload types in `summary.rtp_payload_types`. The first byte of
+a SIP message is ASCII, so no SIP datagram can pass this test. At most `MAX_RTP_FLOWS`
+directions are tracked; packets of further directions are only counted, in
+`summary.rtp_untracked_packets`, with one warning.
 """
 
 from __future__ import annotations
@@ -24,6 +33,8 @@ from .tcp import TcpReassembler
 from .websocket import WebSocketTracker
 
 MAX_WARNINGS_PER_KIND = 5
+MAX_RTP_FLOWS = 10_000
+"""Distinct RTP directions tracked per capture; memory stays bounded on a capture full of scans."""
 
 
 def is_capture(head: bytes) -> bool:
@@ -63,6 +74,10 @@ class CaptureReader:
         seen_streams: set[tuple] = set()
         tls_streams: set[tuple] = set()
         bad_links: set[int] = set()
+        rtp_flows = summary.rtp_flows
+        rtp_types = summary.rtp_payload_types
+        rtp_untracked = 0
+        rtp_first_untracked = 0
         fh = self._opener()
         try:
             for rec in read_records(fh, summary):
@@ -90,11 +105,28 @@ class CaptureReader:
                         summary.count("tunnelled_packets")
                     proto = seg.proto
                     if proto == "UDP":
-                        if not seg.payload or (keep is not None and not keep(seg.payload)):
+                        payload = seg.payload
+                        if not payload:
+                            continue
+                        if (payload[0] & 0xC0) == 0x80 and len(payload) >= 12 and not 72 <= (payload[1] & 0x7F) <= 76 \
+                                and seg.sport >= 1024 and seg.dport >= 1024:
+                            key = (seg.src, seg.sport, seg.dst, seg.dport)
+                            n = rtp_flows.get(key)
+                            if n is not None:
+                                rtp_flows[key] = n + 1
+                                rtp_types[key].add(payload[1] & 0x7F)
+                            elif len(rtp_flows) < MAX_RTP_FLOWS:
+                                rtp_flows[key] = 1
+                                rtp_types[key] = {payload[1] & 0x7F}
+                            else:
+                                if not rtp_untracked:
+                                    rtp_first_untracked = rec.number
+                                rtp_untracked += 1
+                        if keep is not None and not keep(payload):
                             continue
                         yield Frame(
                             origin, t, Endpoint(seg.src, seg.sport), Endpoint(seg.dst, seg.dport), "UDP",
-                            seg.payload, ip_fragments=seg.ip_fragments, tunnel=seg.tunnel,
+                            payload, ip_fragments=seg.ip_fragments, tunnel=seg.tunnel,
                         )
                     elif proto == "TCP":
                         chunks = tcp.add(seg.src, seg.sport, seg.dst, seg.dport, seg.seq, seg.flags, seg.payload,
@@ -116,6 +148,13 @@ class CaptureReader:
             yield from self._stream_frames(tcp.finish(), ws, seen_streams, tls_streams)
         finally:
             fh.close()
+            summary.rtp_untracked_packets = rtp_untracked
+        if rtp_untracked:
+            summary.warn(
+                Origin(path, frame=rtp_first_untracked),
+                f"more than {MAX_RTP_FLOWS:,} RTP flow directions: {rtp_untracked:,} RTP packets from here on "
+                "belong to directions that are counted together, not one by one",
+            )
         if self._gzipped:
             summary.format += "+gzip"
         incomplete = decoder.defrag.finish()

@@ -134,6 +134,12 @@ class InputSummary:
     """Counters for capture facts: 'ip_fragmented', 'tcp_retransmissions', 'tunnels', ..."""
     local_address: str | None = None
     """For text logs: the logging host's address as inferred, with the reason."""
+    rtp_flows: dict[tuple[str, int, str, int], int] = field(default_factory=dict)
+    """Captures: RTP packets per direction, keyed (src ip, src port, dst ip, dst port)."""
+    rtp_payload_types: dict[tuple[str, int, str, int], set[int]] = field(default_factory=dict)
+    """Captures: the RTP payload type numbers seen per direction (same keys as `rtp_flows`)."""
+    rtp_untracked_packets: int = 0
+    """Captures: RTP packets of directions beyond the first `capture.MAX_RTP_FLOWS`, counted together."""
 
     def warn(self, origin: Origin, text: str, limit: int = 200) -> None:
         """Record a warning; past `limit` only count them, so a damaged file stays readable."""
