@@ -4,10 +4,11 @@ hosts and roles, and merging several inputs of one event."""
 from __future__ import annotations
 
 import pytest
-from conftest import SAMPLES, corpus_file
+from conftest import REPO, SAMPLES, corpus_file
 
 from sipdiag.analysis import analyze_paths
 from sipdiag.flow import model as m
+from sipdiag.flow.flows import build_flows
 from sipdiag.flow.transactions import INVITE_STATES, NON_INVITE_STATES, TransactionTracker, transaction_key
 from sipdiag.sip.parser import parse_message
 from sipdiag.sources.frame import Endpoint, Origin
@@ -100,6 +101,84 @@ def test_response_without_request_is_an_orphan():
     tracker.add(_msg(_response(200, "OK"), 1, src=("198.51.100.2", 5060), dst=("192.0.2.30", 5060)))
     assert not tracker.transactions
     assert len(tracker.orphan_responses) == 1
+
+
+REGISTER = """REGISTER sip:example.com SIP/2.0
+Via: SIP/2.0/UDP 192.0.2.30:5060;branch=z9hG4bK-r{cseq}
+From: <sip:alice@example.com>;tag=a
+To: <sip:alice@example.com>
+Call-ID: {call_id}
+CSeq: {cseq} REGISTER
+Contact: <sip:alice@192.0.2.30:5060>;expires=600
+Content-Length: 0
+
+"""
+
+
+def _register_response(status: int, reason: str, cseq: int, call_id: str = "r1", extra: str = "") -> str:
+    return f"""SIP/2.0 {status} {reason}
+Via: SIP/2.0/UDP 192.0.2.30:5060;branch=z9hG4bK-r{cseq}
+From: <sip:alice@example.com>;tag=a
+To: <sip:alice@example.com>;tag=srv
+Call-ID: {call_id}
+CSeq: {cseq} REGISTER
+{extra}Content-Length: 0
+
+"""
+
+
+def _registration(messages):
+    """Feed (text, is_response) in order through the tracker and build the flows."""
+    tracker = TransactionTracker()
+    for n, (text, response) in enumerate(messages, 1):
+        ends = {"src": ("198.51.100.2", 5060), "dst": ("192.0.2.30", 5060)} if response else {}
+        tracker.add(_msg(text, n, **ends))
+    return build_flows(tracker.transactions, None, tracker.orphan_responses), tracker
+
+
+@pytest.mark.parametrize(
+    "final, outcome",
+    [
+        (_register_response(200, "OK", 2, extra="Contact: <sip:alice@192.0.2.30:5060>;expires=600\n"),
+         m.REGISTRATION_OK),
+        (_register_response(403, "Forbidden", 2), m.AUTH_FAILED),
+        (_register_response(200, "OK", 2, extra="Contact: <sip:alice@192.0.2.30:5060>;expires=0\n"),
+         m.UNREGISTERED),
+    ],
+)
+def test_orphan_final_response_decides_its_registration(final, outcome):
+    """REGISTER CSeq 1 → 401, the authenticated CSeq 2 is lost in a capture gap, its answer is
+    not: the answer joins the registration (same To, Call-ID) and decides the outcome."""
+    flows, tracker = _registration([(REGISTER.format(cseq=1, call_id="r1"), False),
+                                    (_register_response(401, "Unauthorized", 1), True),
+                                    (final, True)])
+    (flow,) = flows
+    assert len(tracker.orphan_responses) == 1
+    assert flow.orphan_responses == tracker.orphan_responses
+    assert flow.outcome == outcome
+    assert flow.outcome_message is tracker.orphan_responses[0]
+    assert "not in the trace" in flow.outcome_detail
+    assert tracker.orphan_responses[0] in flow.messages
+
+
+def test_orphan_of_another_call_id_or_answered_cseq_is_not_attached():
+    flows, tracker = _registration([(REGISTER.format(cseq=1, call_id="r1"), False),
+                                    (_register_response(401, "Unauthorized", 1), True),
+                                    (_register_response(200, "OK", 2, call_id="other"), True),
+                                    (_register_response(200, "OK", 1).replace("z9hG4bK-r1", "z9hG4bK-x"), True)])
+    (flow,) = flows
+    assert len(tracker.orphan_responses) == 2
+    assert flow.orphan_responses == []
+    assert flow.outcome == m.CHALLENGE_UNANSWERED
+
+
+def test_tcp_gap_register_answered_after_the_gap():
+    """samples/synthetic/tcp-gap.pcap: the authenticated REGISTER falls into the TCP hole, its
+    200 OK (frame 8) is in the trace: the registration succeeded."""
+    analysis = analyze_paths([str(REPO / "samples" / "synthetic" / "tcp-gap.pcap")])
+    (flow,) = analysis.flows_of("registration")
+    assert flow.outcome == m.REGISTRATION_OK
+    assert flow.outcome_message.origin.frame == 8
 
 
 def test_2xx_after_failure_is_an_anomaly():

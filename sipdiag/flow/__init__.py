@@ -37,7 +37,7 @@ def build_analysis(inputs: list[tuple[InputSummary, list]]) -> Analysis:
         else:
             events.append(item)
     times = [msg.time for msg in messages if msg.time is not None]
-    flows = build_flows(tracker.transactions, max(times) if times else None)
+    flows = build_flows(tracker.transactions, max(times) if times else None, tracker.orphan_responses)
     return Analysis(
         inputs=[summary for summary, _items in inputs],
         messages=messages,

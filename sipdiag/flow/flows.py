@@ -102,8 +102,13 @@ def _is_unregister(msg: SipMessage) -> bool:
     return False
 
 
-def build_flows(transactions: list[Transaction], end_time: float | None = None) -> list[Flow]:
-    """Group transactions into flows; `end_time` (end of the trace) tells a timeout from a cut."""
+def build_flows(transactions: list[Transaction], end_time: float | None = None,
+                orphans: list[SipMessage] = ()) -> list[Flow]:
+    """Group transactions into flows; `end_time` (end of the trace) tells a timeout from a cut.
+
+    `orphans` are responses whose request is not in the trace; final responses to a REGISTER
+    join the registration flow they belong to (see `_attach_orphans`) and count in its outcome.
+    """
     groups: "OrderedDict[tuple, list[Transaction]]" = OrderedDict()
     for t in transactions:
         if t.method == "REGISTER":
@@ -111,12 +116,14 @@ def build_flows(transactions: list[Transaction], end_time: float | None = None) 
         else:
             key = ("dialog", t.request.call_id)
         groups.setdefault(key, []).append(t)
+    orphans_of = _attach_orphans(groups, orphans)
 
     flows: list[Flow] = []
     options_index: dict[tuple, Flow] = {}
     for (group, ident), ts in groups.items():
         if group == "registration":
-            flow = Flow(id="", kind="registration", call_id=ts[0].request.call_id, aor=ident, transactions=ts)
+            flow = Flow(id="", kind="registration", call_id=ts[0].request.call_id, aor=ident, transactions=ts,
+                        orphan_responses=orphans_of.get((group, ident), []))
             _registration_outcome(flow, end_time)
         else:
             kinds = {KIND_BY_METHOD.get(t.method, "other") for t in ts if t.method not in ("ACK", "CANCEL", "BYE")}
@@ -148,6 +155,30 @@ def build_flows(transactions: list[Transaction], end_time: float | None = None) 
     return flows
 
 
+def _attach_orphans(groups, orphans) -> dict[tuple, list[SipMessage]]:
+    """Final responses to REGISTER whose request is missing → the registration group they answer.
+
+    A response copies the request's To, Call-ID and CSeq (RFC 3261 §8.2.6), so it names its
+    registration (To AOR) and the REGISTER it answers (Call-ID, CSeq number) even when that
+    request fell into a capture gap. It joins the group with the same AOR and Call-ID, unless
+    the group already has a final response for that CSeq (then it is a duplicate whose Via
+    did not match, and adds nothing).
+    """
+    out: dict[tuple, list[SipMessage]] = {}
+    for r in orphans:
+        if r.cseq_method != "REGISTER" or not r.status or r.status < 200:
+            continue
+        key = ("registration", _aor(r) or r.call_id)
+        ts = groups.get(key)
+        if not ts or r.call_id not in {t.request.call_id for t in ts}:
+            continue
+        if any(t.request.call_id == r.call_id and t.request.cseq_number == r.cseq_number and t.final is not None
+               for t in ts):
+            continue
+        out.setdefault(key, []).append(r)
+    return out
+
+
 TIMER_B = 32.0
 """RFC 3261 §17.1.1.2: 64*T1; a request unanswered this long has timed out."""
 
@@ -161,15 +192,36 @@ def _no_final(t: Transaction, end_time: float | None) -> str:
     return m.IN_PROGRESS
 
 
+def _registration_attempts(flow: Flow) -> list[tuple[Transaction | None, SipMessage | None]]:
+    """(transaction, its final response) in trace order; an orphan final response is (None, response)."""
+    items = [(t.request.seq, t, t.final) for t in flow.transactions]
+    items += [(r.seq, None, r) for r in flow.orphan_responses]
+    return [(t, final) for _seq, t, final in sorted(items, key=lambda x: x[0])]
+
+
+def _only_expired_bindings(response: SipMessage) -> bool:
+    """A 2xx to REGISTER whose bindings all expire now: the request removed them (RFC 3261 §10.3)."""
+    contacts = response.contacts
+    return bool(contacts) and all(c.params.get("expires") == "0" for c in contacts)
+
+
 def _registration_outcome(flow: Flow, end_time: float | None) -> None:
-    """Judge each REGISTER attempt; the flow's outcome is that of the last decisive one."""
+    """Judge each REGISTER attempt; the flow's outcome is that of the last decisive one.
+
+    An orphan final response (its REGISTER lost in a capture gap) is an attempt too: it shows
+    the client did send another REGISTER and what the registrar answered. Whether that request
+    carried credentials is not visible; after a challenge it did (RFC 3261 §22.2).
+    """
     outcome, detail, decisive = m.IN_PROGRESS, "no final response in the trace", None
     registered = False
-    for i, t in enumerate(flow.transactions):
-        final = t.final
-        creds = t.has_credentials
+    attempts = _registration_attempts(flow)
+    for i, (t, final) in enumerate(attempts):
+        later = attempts[i + 1 :]
+        if t is not None:
+            creds = t.has_credentials
+        else:
+            creds = any(f is not None and f.status in (401, 407) for _t, f in attempts[:i])
         if final is None:
-            later = flow.transactions[i + 1 :]
             if not later:
                 outcome = _no_final(t, end_time)
                 detail = (f"REGISTER sent {len(t.requests)} times without a final response"
@@ -177,20 +229,24 @@ def _registration_outcome(flow: Flow, end_time: float | None) -> None:
                 decisive = t.requests[-1]
             continue
         status = final.status or 0
+        unseen = "" if t is not None else f" CSeq {final.cseq_number}, whose request is not in the trace"
         if 200 <= status < 300:
-            if _is_unregister(t.request):
+            unregister = _is_unregister(t.request) if t is not None else _only_expired_bindings(final)
+            if unregister:
                 if not registered:
-                    outcome, detail, decisive = m.UNREGISTERED, "un-REGISTER (expires=0) accepted", final
+                    outcome, detail, decisive = m.UNREGISTERED, "un-REGISTER (expires=0) accepted" + unseen, final
             else:
                 registered = True
-                outcome, detail, decisive = m.REGISTRATION_OK, f"{final.start_line[8:]} to REGISTER", final
+                outcome, detail, decisive = m.REGISTRATION_OK, f"{final.start_line[8:]} to REGISTER{unseen}", final
             continue
         if status in (401, 407):
-            retried = any(x.has_credentials for x in flow.transactions[i + 1 :])
+            if t is None:
+                continue  # a challenge to an unseen request decides nothing
+            retried = any(x is None or x.has_credentials for x, _f in later)
             stale = (final.challenge.get("stale") or "").lower() == "true" if final.challenge else False
             if creds and not stale:
                 outcome, detail, decisive = m.AUTH_FAILED, f"{status} again after credentials were sent", final
-            elif not retried and i == len(flow.transactions) - 1:
+            elif not retried and not later:
                 outcome, detail, decisive = m.CHALLENGE_UNANSWERED, f"{status} challenge, no REGISTER with credentials followed", final
             continue
         mapped = REGISTER_OUTCOMES.get(status)
@@ -198,7 +254,7 @@ def _registration_outcome(flow: Flow, end_time: float | None) -> None:
             mapped = m.REQUEST_FAILED
         outcome = mapped or m.REQUEST_FAILED
         auth = " to authenticated REGISTER" if creds else " to REGISTER"
-        detail, decisive = f"{final.start_line[8:]}{auth}", final
+        detail, decisive = f"{final.start_line[8:]}{auth}{unseen}", final
     flow.outcome, flow.outcome_detail, flow.outcome_message = outcome, detail, decisive
 
 

@@ -127,6 +127,8 @@ class Flow:
     """The message that decided the outcome (e.g. the final response)."""
     call_ids: list[str] = field(default_factory=list)
     """All Call-IDs in the flow (registrations may change Call-ID across refreshes)."""
+    orphan_responses: list[SipMessage] = field(default_factory=list)
+    """Final responses of this flow whose request is not in the trace (lost in a capture gap)."""
 
     @property
     def messages(self) -> list[SipMessage]:
@@ -134,6 +136,8 @@ class Flow:
         for t in self.transactions:
             for m in t.messages:
                 seen[id(m)] = m
+        for m in self.orphan_responses:
+            seen[id(m)] = m
         return sorted(seen.values(), key=_order)
 
     @property
