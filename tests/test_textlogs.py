@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from conftest import corpus_file
 
-from sipdiag.sources.frame import LOCAL, Endpoint, Frame, LogEvent
+from sipdiag.sources.frame import LOCAL, Endpoint, Frame, LogEvent, Origin
 from sipdiag.sources.textlogs import READERS, detect
 from sipdiag.sources.textlogs.clock import DayClock, parse_timestamp, seconds_of_day
+from sipdiag.sources.textlogs.local import local_address
 from sipdiag.sources.textlogs.message import parse_endpoint
 
 DATA = Path(__file__).resolve().parent / "data" / "textlogs"
@@ -29,6 +30,7 @@ NAT_LOG = "public/asterisk_pjsip_logger_nat_register_publish489_invite401.log"
 WSS_LOG = "public/asterisk_pjsip_logger_wss_webrtc_invite_401_dtls_cert_error.log"
 NGREP_LOG = "public/ngrep_byline_opensips_register_401_200_xlite.log"
 AST_PEER = Endpoint("203.0.113.88", 12995)
+AST_PBX = Endpoint("198.51.100.2", 5060)
 
 
 class Trace:
@@ -101,7 +103,8 @@ def test_ast01_full_log_messages_directions_addresses_and_times():
     assert trace.start_lines == AST01_START_LINES
     assert [f.direction for f in trace.frames] == ["in", "out", "in", "out"]
     assert [f.origin.line for f in trace.frames] == [6, 20, 32, 47]
-    assert [(f.src, f.dst) for f in trace.frames] == [(AST_PEER, LOCAL), (LOCAL, AST_PEER)] * 2
+    assert [(f.src, f.dst) for f in trace.frames] == [(AST_PEER, AST_PBX), (AST_PBX, AST_PEER)] * 2
+    assert trace.summary.local_address.startswith("198.51.100.2:5060 (inferred from the Request-URI")
     assert {f.transport for f in trace.frames} == {"UDP"}
     assert all(f.whole_message for f in trace.frames)
     assert trace.frames[0].time == pytest.approx(utc("2026-11-22 19:28:47.166"))
@@ -318,6 +321,31 @@ REGISTRATION = ["REGISTER sip:198.51.100.2 SIP/2.0", "SIP/2.0 401 Unauthorized",
                 "REGISTER sip:198.51.100.2 SIP/2.0", "SIP/2.0 200 OK"]
 
 
+def test_ast02_log_pbx_address_is_not_the_contact_of_its_200_to_register():
+    """The 200 OK to REGISTER Asterisk sends lists the phone's binding (Contact 192.0.2.30:5060,
+    RFC 3261 §10.3); the PBX's own address is the Request-URI the phone sends to (198.51.100.2)."""
+    trace = Trace(corpus_file(AST02_LOG))
+    assert {f.src for f in trace.frames if f.direction == "out"} == {AST_PBX}
+    assert {f.dst for f in trace.frames if f.direction == "in"} == {AST_PBX}
+    assert trace.summary.local_address.startswith("198.51.100.2:5060 (inferred from the Request-URI")
+
+
+def test_local_address_prefers_the_via_of_requests_the_logging_host_sends():
+    def frame(start: str, via: str, direction: str) -> Frame:
+        payload = f"{start}\r\nVia: SIP/2.0/UDP {via};branch=z9hG4bK1\r\nContact: <sip:x@192.0.2.99>\r\n\r\n"
+        return Frame(origin=Origin("t", line=1), time=None, src=LOCAL, dst=LOCAL, transport="UDP",
+                     payload=payload.encode(), whole_message=True, direction=direction)
+
+    frames = [frame("REGISTER sip:203.0.113.7 SIP/2.0", "192.0.2.10:5060", "in"),
+              frame("SIP/2.0 200 OK", "192.0.2.10:5060", "out"),
+              frame("OPTIONS sip:192.0.2.10:5060 SIP/2.0", "[2001:db8::7]:5070", "out")]
+    endpoint, reason = local_address(frames)
+    assert endpoint == Endpoint("2001:db8::7", 5070) and "Via sent-by" in reason
+    endpoint, reason = local_address(frames[:2])
+    assert endpoint == Endpoint("203.0.113.7", 5060) and "Request-URI" in reason
+    assert local_address(frames[1:2]) is None  # a response's Contact or Via never names the sender
+
+
 def _contents_are_consistent(frame: Frame) -> bool:
     declared = int(header_value(frame, "Content-Length"))
     return len(body(frame)) == declared
@@ -327,7 +355,7 @@ def test_chan_sip_console():
     trace = Trace(DATA / "chan_sip_console.txt")
     assert trace.start_lines == REGISTRATION + CALL + ["BYE sip:101@192.0.2.10:5060 SIP/2.0"]
     assert [f.direction for f in trace.frames] == ["in", "out"] * 2 + ["in", "out", "out", "in", "out", "in", "out"]
-    assert all((f.src, f.dst) == ((PHONE, LOCAL) if f.direction == "in" else (LOCAL, PHONE)) for f in trace.frames)
+    assert all((f.src, f.dst) == ((PHONE, PBX) if f.direction == "in" else (PBX, PHONE)) for f in trace.frames)
     assert {f.transport for f in trace.frames} == {"UDP"}  # read: from the header; sent: from the top Via
     assert all(_contents_are_consistent(f) for f in trace.frames)
     assert trace.frames[-1].origin.line == 189  # the old-style `Retransmitting #1 (NAT) to ...:` dump
@@ -369,7 +397,8 @@ def test_freeswitch_siptrace():
     trace = Trace(DATA / "freeswitch_siptrace.log")
     assert trace.start_lines == CALL + REGISTRATION[:2]
     assert [f.direction for f in trace.frames] == ["in", "out", "out", "in", "out", "in", "in", "out"]
-    assert trace.frames[0].src == PHONE and trace.frames[0].dst == LOCAL
+    assert trace.frames[0].src == PHONE and trace.frames[0].dst == PBX
+    assert trace.summary.local_address.startswith("198.51.100.2:5060 (inferred from the Via sent-by")
     assert trace.frames[1].dst == PHONE
     assert trace.frames[0].time == pytest.approx(utc("2026-11-22 19:28:47.166123"))
     assert trace.frames[-1].time == pytest.approx(utc("2026-11-22 19:28:55.012456"))

@@ -12,7 +12,8 @@ Each module here reads one text format. A reader class has:
 Readers: `pjsip` (Asterisk `pjsip set logger`), `chan_sip` (Asterisk `sip set debug`),
 `freeswitch` (sofia siptrace), `sngrep` (.txt export), `ngrep` (-W byline), `plain` (pasted
 messages, lowest score). What they share: `textio` (decoding, lines), `message` (recovering
-one SIP message and repairing it), `asterisk` (Asterisk log lines), `clock` (timestamps).
+one SIP message and repairing it), `asterisk` (Asterisk log lines), `clock` (timestamps),
+`local` (the logging host's own address, from what it sends, in place of `LOCAL`).
 """
 
 from __future__ import annotations

@@ -39,6 +39,7 @@ from .message import (
     skip_until_log,
     warn_line,
 )
+from .local import with_local_address
 from .textio import LineStream
 
 _LOG_LINE = re.compile(
@@ -99,6 +100,9 @@ class AsteriskReader:
         return False
 
     def __iter__(self) -> Iterator[Frame | LogEvent]:
+        return with_local_address(self._read(), self.summary)
+
+    def _read(self) -> Iterator[Frame | LogEvent]:
         lines = LineStream(self._open_lines(), self.summary)
         pending_time: float | None = None  # a log line with empty text, before a chan_sip dump
         for number, raw in lines:

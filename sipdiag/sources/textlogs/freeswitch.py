@@ -35,6 +35,7 @@ from .message import (
     skip_until_log,
     warn_line,
 )
+from .local import with_local_address
 from .textio import LineStream
 
 _PREFIX = re.compile(
@@ -70,6 +71,9 @@ class FreeswitchReader:
         self._warned_no_date = False
 
     def __iter__(self) -> Iterator[Frame | LogEvent]:
+        return with_local_address(self._read(), self.summary)
+
+    def _read(self) -> Iterator[Frame | LogEvent]:
         lines = LineStream(self._open_lines(), self.summary)
         for number, raw in lines:
             prefix, rest = _split_prefix(raw)
