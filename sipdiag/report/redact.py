@@ -95,6 +95,9 @@ class Redactor:
         self._macs: dict[str, str] = {}
         self._uuids: dict[str, str] = {}
         self._pool_next = {"public": 0, "private": 0}
+        self.private_side: set[str] = set()
+        """/24s the trace shows on the private side of a NAT, whatever their RFC class (labs use
+        TEST-NET addresses for LANs too): they get private pseudonyms."""
         self._names_re: re.Pattern | None = None
 
     # -- learning ---------------------------------------------------------------------------
@@ -237,6 +240,8 @@ class Redactor:
         if cls == "keep":
             return address
         net, host = str(ip).rsplit(".", 1)
+        if net in self.private_side:
+            cls = "private"
         new = self._subnets.get(net)
         if new is None:
             pool = PUBLIC_POOL if cls == "public" else PRIVATE_POOL
@@ -372,6 +377,13 @@ def learn_from_analysis(redactor: Redactor, analysis, findings=()) -> Redactor:
 
     for summary in analysis.inputs:
         redactor.add_source(summary.path)
+    for host in analysis.hosts.values():
+        if not host.behind_nat:
+            continue
+        for key in host.advertised:
+            for m in IPV4.finditer(key):
+                if m.group(1) != host.address:
+                    redactor.private_side.add(m.group(1).rsplit(".", 1)[0])
     for msg in analysis.messages:
         uri = msg.ruri
         if uri is not None:

@@ -242,7 +242,7 @@ class FlowRow:
 
 @dataclass
 class InputView:
-    path: str
+    file: str
     format: str
     packets: str
     sip_messages: int
@@ -866,7 +866,16 @@ def _subject(flow: Flow | None) -> str:
     return f"{flow.kind} to {user}" if user else ""
 
 
+OK_PHRASES = {"registration": "REGISTER succeeds", "call": "Call answered", "options": "OPTIONS answered",
+              "subscription": "SUBSCRIBE accepted", "message": "MESSAGE delivered"}
+
+
 def _symptom(flow: Flow | None, main: Finding | None, tx: Transaction | None) -> str:
+    if flow is not None and main is not None and main.severity != "error" and flow.outcome in OK_OUTCOMES:
+        # the flow worked: say so first, the warning comes at the end of the title
+        om = flow.outcome_message
+        label = f" ({om.label})" if om is not None and not om.is_request and om.status else ""
+        return OK_PHRASES.get(flow.kind, f"{flow.kind.capitalize()} OK") + label
     if flow is not None and main is not None and flow.outcome not in OK_OUTCOMES:
         om = flow.outcome_message
         method = tx.method if tx is not None else flow.kind.upper()
@@ -917,7 +926,8 @@ def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor |
     if nat:
         parts.append("NAT")
     if main is not None:
-        parts.append(SHORT_CAUSE.get(main.slug, main.slug.replace("-", " ")))
+        short = SHORT_CAUSE.get(main.slug, main.slug.replace("-", " "))
+        parts.append(short if main.severity == "error" else f"warning: {short}")
     title = " | ".join(parts)
 
     errors = sum(1 for f in findings if f.severity == "error")
@@ -1120,7 +1130,7 @@ def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor |
                           for w in s.warnings[:WARNINGS_SHOWN]]
         more = len(s.warnings) - len(shown_warnings) + s.facts.get("warnings_suppressed", 0)
         inputs.append(InputView(
-            path=s.path, format=s.format, packets=f"{s.packets:,} {unit}", sip_messages=per_input.get(s.path, 0),
+            file=s.path, format=s.format, packets=f"{s.packets:,} {unit}", sip_messages=per_input.get(s.path, 0),
             link_types=", ".join(sorted(s.link_types)), span=span, warnings=shown_warnings, more_warnings=more,
             facts=[(k.replace("_", " "), str(v)) for k, v in sorted(s.facts.items()) if k != "warnings_suppressed"],
             local_address=s.local_address or ""))

@@ -1,0 +1,139 @@
+"""The HTML report in a real browser: Debian's headless Chromium driven by Selenium.
+
+Playwright's own browser download is not reachable here, so the system `chromium` and
+`chromium-driver` packages are used (CI installs them; without them these tests skip). The
+tests look at what a reader gets: the page renders (a screenshot is taken and kept in the test's
+temporary folder), links from the ladder open the message, the flow filter works, dark mode
+and print work, and a capture full of markup executes nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLES
+
+from sipdiag.analysis import analyze_paths
+from sipdiag.report.html import render_html
+from sipdiag.rules import run_rules
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER), reason="needs Debian's chromium and chromium-driver")
+LAB = SAMPLES / "lab"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=1280,1000"):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(DRIVER), options=opts)
+    driver.set_page_load_timeout(120)
+    yield driver
+    driver.quit()
+
+
+def write_report(paths: list[Path], out: Path, redact: bool = False) -> Path:
+    analysis = analyze_paths([str(p) for p in paths])
+    out.write_text(render_html(analysis, run_rules(analysis), redact=redact), encoding="utf-8")
+    return out
+
+
+def full_screenshot(driver, path: Path) -> bytes:
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(1280, min(int(height) + 100, 12000))
+    png = driver.get_screenshot_as_png()
+    path.write_bytes(png)
+    driver.set_window_size(1280, 1000)
+    return png
+
+
+def test_ast01_report_renders_and_navigates(browser, tmp_path):
+    page = write_report([LAB / "ast-01-aor-404.pcap"], tmp_path / "ast01.html")
+    browser.get(page.as_uri())
+    h1 = browser.find_element("css selector", "h1")
+    assert h1.is_displayed() and "404 Not Found" in h1.text
+    png = full_screenshot(browser, tmp_path / "ast01.png")
+    assert png.startswith(b"\x89PNG") and len(png) > 50_000
+    arrows = browser.find_elements("css selector", "svg.ladder a.arrow")
+    assert len(arrows) == 4
+    box = arrows[3].find_element("css selector", "line, path").rect
+    assert box["width"] > 100, "arrows are drawn across the columns"
+    # following an arrow opens the full message in the appendix (JS), and it is visible
+    href = arrows[3].get_dom_attribute("href")
+    arrows[3].click()
+    assert browser.current_url.endswith(href)
+    target = browser.find_element("id", href[1:])
+    assert target.get_attribute("open") is not None
+    assert "404 Not Found" in target.find_element("css selector", "pre").text
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, errors
+
+
+def test_flow_filter_and_sort(browser, tmp_path):
+    from busy_capture import write_busy_capture
+
+    capture = tmp_path / "busy.pcap"
+    write_busy_capture(capture, 400)
+    page = write_report([capture], tmp_path / "busy.html")
+    browser.get(page.as_uri())
+    rows = browser.find_elements("css selector", "#flow-table tbody tr")
+    box = browser.find_element("id", "flow-filter")
+    assert box.is_displayed()
+    outcome = browser.find_element("css selector", '#flow-table tr[data-problem="1"] .outcome').text
+    box.send_keys(outcome)
+    shown = [r for r in rows if r.is_displayed()]
+    assert 0 < len(shown) < len(rows)
+    assert all(outcome in r.text for r in shown)
+    box.clear()
+    box.send_keys(" ")  # 'input' fires: everything back
+    browser.find_element("id", "flow-problems").click()
+    problems = [r for r in rows if r.is_displayed()]
+    assert all(r.get_attribute("data-problem") == "1" for r in problems) and problems
+    header = browser.find_elements("css selector", "#flow-table thead th")[5]  # Msgs
+    header.click()
+    counts = [int(r.find_elements("css selector", "td")[5].text)
+              for r in browser.find_elements("css selector", "#flow-table tbody tr") if r.is_displayed()]
+    assert counts == sorted(counts)
+
+
+def test_dark_mode_and_print(browser, tmp_path):
+    page = write_report([LAB / "lab-06a-call-rejected-486.pcap"], tmp_path / "r.html")
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia",
+                            {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+    try:
+        browser.get(page.as_uri())
+        bg = browser.execute_script("return getComputedStyle(document.body).backgroundColor")
+        rgb = [int(x) for x in bg[bg.index("(") + 1:bg.index(")")].split(",")[:3]]
+        assert sum(rgb) < 3 * 80, f"dark background expected, got {bg}"
+        full_screenshot(browser, tmp_path / "dark.png")
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+    pdf = base64.b64decode(browser.execute_cdp_cmd("Page.printToPDF", {"printBackground": False})["data"])
+    assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
+
+
+def test_markup_in_a_capture_executes_nothing(browser, tmp_path):
+    from test_report_html import hostile_capture
+
+    page = write_report([hostile_capture(tmp_path)], tmp_path / "hostile.html")
+    browser.get(page.as_uri())
+    assert browser.execute_script("return typeof window.__pwned") == "undefined"
+    # open everything and hover over everything: still nothing runs
+    browser.execute_script("document.querySelectorAll('details').forEach(d => d.open = true)")
+    for el in browser.find_elements("css selector", "pre, summary, td, h1")[:200]:
+        browser.execute_script("arguments[0].dispatchEvent(new MouseEvent('mouseover', {bubbles: true}))", el)
+    assert browser.execute_script("return typeof window.__pwned") == "undefined"
+    assert browser.execute_script("return document.querySelectorAll('script').length") == 1
+    assert "<script>window.__pwned=8</script>" in browser.find_element("tag name", "body").text
+    full_screenshot(browser, tmp_path / "hostile.png")
