@@ -304,6 +304,10 @@ def test_redacted_report_leaks_nothing_and_still_diagnoses(inputs):
             else:
                 pattern = rf"(?<![\w.\-]){re.escape(value)}(?![\w\-]|\.\d)"
             assert not re.search(pattern, text), f"{kind} {value!r} survives redaction"
+    for address in originals["address"]:
+        if "." in address:  # not even a cut-off one ('192.0.2.…' in a ladder label): no pseudonym
+            subnet = address.rsplit(".", 1)[0] + "."  # ever uses a /24 of the input
+            assert not re.search(rf"(?<![\w.]){re.escape(subnet)}", text), f"{address}'s subnet survives"
     for path in paths:
         assert path.name not in text
     plain = report(*paths)[3]

@@ -487,16 +487,21 @@ def message_text(msg: SipMessage) -> str:
         else:
             text += "\n\n" + _decode(body)
     if len(text) > RAW_MAX_CHARS:
-        text = text[:RAW_MAX_CHARS] + f"\n… [{len(text) - RAW_MAX_CHARS} more characters not shown]"
+        cut = text.rfind("\n", 0, RAW_MAX_CHARS)  # at a line end: redaction must see whole addresses
+        cut = cut if cut > 0 else RAW_MAX_CHARS
+        text = text[:cut] + f"\n… [{len(text) - cut} more characters not shown]"
     return text
 
 
 # -- the builder -------------------------------------------------------------------------------
 
 class _Builder:
-    def __init__(self, analysis: Analysis, findings: list[Finding]) -> None:
+    def __init__(self, analysis: Analysis, findings: list[Finding], redactor: Redactor | None = None) -> None:
         self.a = analysis
         self.findings = findings
+        self.redactor = redactor
+        """Set for a redacted report: ladders are redacted as they are built, before labels are cut
+        to fit (an address cut in half would escape redaction); the rest of the view afterwards."""
         self.multi_input = len(analysis.inputs) > 1
         self.by_origin: dict[Origin, str] = {}
         self.msg_by_origin: dict[Origin, SipMessage] = {}
@@ -684,7 +689,15 @@ class _Builder:
     def ladder(self, ladder_id: str, title: str, messages: list[SipMessage], max_arrows: int, tags: bool) -> Ladder:
         drawn = messages[:max_arrows]
         items = [self.ladder_item(m, tags) for m in messages]
-        ladder = build_ladder(ladder_id, title, self.columns_for(drawn), items, max_arrows, show_tags=tags)
+        columns = self.columns_for(drawn)
+        if self.redactor is not None:
+            r = self.redactor
+            title = r.text(title)
+            for c in columns:
+                c.title, c.address, c.note = r.text(c.title), r.text(c.address), r.text(c.note)
+            for it in items:
+                it.label, it.detail, it.title = r.text(it.label), r.text(it.detail), r.text(it.title)
+        ladder = build_ladder(ladder_id, title, columns, items, max_arrows, show_tags=tags)
         for m in drawn:
             self.ladder_of_msg.setdefault(m.seq, f"a-{m.seq}")
         return ladder
@@ -890,7 +903,9 @@ def _symptom(flow: Flow | None, main: Finding | None, tx: Transaction | None) ->
 
 def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor | None = None) -> ReportView:
     """The whole report as plain data (redacted with `redactor` when given)."""
-    b = _Builder(analysis, findings)
+    if redactor is not None:
+        learn_from_analysis(redactor, analysis, findings)
+    b = _Builder(analysis, findings, redactor)
     problems = [f for f in findings if f.severity in ("error", "warning")]
     main = problems[0] if problems else None
     main_flow = None
@@ -1207,9 +1222,7 @@ def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor |
         more_ladders_note=more_note, inputs=inputs, facts=facts, messages=appendix, logs=logs, anomalies=anomalies,
         nav=nav, footer=footer, redacted=redactor is not None, big=big)
     if redactor is not None:
-        learn_from_analysis(redactor, analysis, findings)
-        redactor.scan_tree(view)
-        redactor.tree(view, STRUCTURAL_FIELDS)
+        redactor.tree(view, STRUCTURAL_FIELDS | {"main_ladders", "more_ladders"})
         view.footer += (" Redacted: addresses, users, phone numbers, domains and names are consistent pseudonyms; "
                         "nonces and other digest secrets are removed.")
     return view
