@@ -415,6 +415,33 @@ def _utc(t: float | None) -> str:
     return _dt.datetime.fromtimestamp(t, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " UTC"
 
 
+def _forwarded_seqs(messages: list[SipMessage]) -> set[int]:
+    """Messages a proxy passed on: the same request/response was earlier sent to their sender."""
+    out: set[int] = set()
+    received: dict[tuple, set] = {}
+    for msg in messages:
+        key = (msg.call_id, msg.cseq, msg.method or msg.status)
+        hosts = received.setdefault(key, set())
+        if msg.src.ip in hosts:
+            out.add(msg.seq)
+        hosts.add(msg.dst.ip)
+    return out
+
+
+def _first_sentence(text: str) -> str:
+    """The first sentence (or line) of a fix, never cut inside parentheses."""
+    text = text.strip()
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth = max(0, depth - 1)
+        elif ch == "\n" or (ch in ".:" and depth == 0 and (i + 1 == len(text) or text[i + 1].isspace())):
+            return text[:i].rstrip(" :")
+    return text
+
+
 def _count(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
@@ -500,6 +527,7 @@ class _Builder:
         self.a = analysis
         self.findings = findings
         self.redactor = redactor
+        self.forwarded = _forwarded_seqs(analysis.messages)
         """Set for a redacted report: ladders are redacted as they are built, before labels are cut
         to fit (an address cut in half would escape redaction); the rest of the view afterwards."""
         self.multi_input = len(analysis.inputs) > 1
@@ -707,6 +735,9 @@ class _Builder:
         in_body = False
         first_via = True
         src = msg.src
+        # what the sender wrote itself (not a copy a proxy forwarded): only then do its Contact,
+        # Via host and SDP address say something about the sender's own address
+        own = msg.seq not in self.forwarded and (not msg.is_request or len(msg.vias) <= 1)
         for n, line in enumerate(text.split("\n")):
             if n == 0:
                 cls, note = "", ""
@@ -722,7 +753,7 @@ class _Builder:
                 continue
             if in_body:
                 cls, note = "", ""
-                if line.startswith("c=") and src.ip:
+                if line.startswith("c=") and src.ip and own:
                     parts = line[2:].split()
                     ip = parts[2].split("/")[0] if len(parts) >= 3 else ""
                     if ip and ip != src.ip and ip not in ("0.0.0.0", "::"):
@@ -743,7 +774,7 @@ class _Builder:
             elif hname in ("WWW-Authenticate", "Proxy-Authenticate"):
                 creds = parse_credentials(value)
                 cls, note = "hl", f'challenge, realm "{(creds.get("realm") if creds else None) or "?"}"'
-            elif hname == "Contact" and msg.is_request and src.ip:
+            elif hname == "Contact" and msg.is_request and src.ip and own:
                 na = parse_name_addr(value.split(",")[0])
                 if na is not None and na.uri is not None and na.uri.host_is_ip:
                     host = na.uri.bare_host
@@ -757,7 +788,7 @@ class _Builder:
                     if not msg.is_request and (v.received or v.rport):
                         seen = f"{v.received or '?'}:{v.rport}" if v.rport else (v.received or "")
                         cls, note = "hl", f"the server saw the request come from {seen}"
-                    elif msg.is_request and src.ip and v.host != src.ip and ":" not in v.host \
+                    elif own and msg.is_request and src.ip and v.host != src.ip and ":" not in v.host \
                             and v.host.replace(".", "").isdigit():
                         cls = "hl"
             elif hname == "To" and msg.is_request and msg.method == "REGISTER":
@@ -834,15 +865,18 @@ def _story(flow: Flow, max_tx: int = 4) -> str:
 
 
 def _key_transaction(b: _Builder, main: Finding | None, flow: Flow | None) -> Transaction | None:
-    if flow is not None and flow.outcome_message is not None:
-        t = b.tx_of.get(flow.outcome_message.seq)
-        if t is not None:
-            return t
+    """The exchange the report is about: the one the main finding's evidence points at first
+    (for an IP-literal Request-URI, the PBX's request, not the proxy's forwarded copy), else
+    the one that decided the flow's outcome."""
     if main is not None:
         for msg in b.evidence_messages(main):
             t = b.tx_of.get(msg.seq)
             if t is not None:
                 return t
+    if flow is not None and flow.outcome_message is not None:
+        t = b.tx_of.get(flow.outcome_message.seq)
+        if t is not None:
+            return t
     if flow is not None and flow.transactions:
         return flow.transactions[0]
     return None
@@ -984,7 +1018,7 @@ def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor |
         ev = b.evidence_messages(main)
         tldr.append(Bullet("Symptom", spans(sym), b.chips([m.origin for m in ev], 4), "symptom"))
         tldr.append(Bullet("Cause", spans(main.cause), [], "cause"))
-        fix_first = re.split(r"(?<=[.:])\s|\n", main.fix.strip(), maxsplit=1)[0].rstrip(":")
+        fix_first = _first_sentence(main.fix)
         tldr.append(Bullet("Fix", spans(fix_first + " — see Fix below."), [Chip("Fix", "#fix", "the full fix")], "fix"))
         others = [f for f in problems if f is not main]
         if others:
