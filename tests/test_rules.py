@@ -577,9 +577,8 @@ def test_nat_android_received_rport_facts():
     assert "auth-failed" not in {f.slug for f in findings}
 
 
-@pytest.mark.xfail(strict=True, reason="the NAT finding of a LAN-side capture does not use the responses' "
-                                        "received=141.85.225.206;rport=49706 (no evidence, not in the text)")
 def test_nat_android_finding_cites_received_rport():
+    """MANIFEST nat_android: the public binding the server saw is in the finding, with frame 4 as evidence."""
     _analysis, findings = _analyse("public/nat_android_invite_407_received_rport.pcap")
     nat = next(f for f in findings if f.slug == "nat-private-contact")
     assert any(o.frame == 4 for o in nat.evidence)

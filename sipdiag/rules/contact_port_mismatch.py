@@ -18,20 +18,22 @@ class ContactPortMismatch(Rule):
             msg = view.message
             if not view.contact_port_differs:
                 continue
+            contact_port = view.contact.rsplit(":", 1)[-1]
+            if view.private_to_public:
+                yield self._lan_side(analysis, view, flow, contact_port)
+                continue
             port = msg.src.port
-            rport = next((r.top_via.rport for t in analysis.transactions if msg in t.requests
-                          for r in t.responses if r.top_via is not None and r.top_via.rport), None)
+            response = view.public_response
             observations = [(f"Contact {view.contact}, but the packets come from port {port} ({view.seen}).",
                              [msg.origin])]
-            if rport:
-                observations.append((f"The server answered to the source port (Via rport={rport}, RFC 3581).",
-                                     [msg.origin]))
+            if response is not None and view.rport_honoured:
+                observations.append((f"The server answered to the source port (Via rport={response.top_via.rport}, "
+                                     f"RFC 3581).", [response.origin]))
             yield self.finding(
-                f"Contact port {view.contact.rsplit(':', 1)[-1]} ≠ source port {port} for {view.seen}",
-                f"The NAT (or the phone's socket use) maps the phone's port "
-                f"{view.contact.rsplit(':', 1)[-1]} to {port}. Requests sent to the Contact's port miss the NAT "
-                f"binding and are dropped. Responses still work when the server honours rport. "
-                + handling_sentence(view),
+                f"Contact port {contact_port} ≠ source port {port} for {view.seen}",
+                f"The NAT (or the phone's socket use) maps the phone's port {contact_port} to {port}. Requests sent "
+                f"to the Contact's port miss the NAT binding and are dropped. Responses still work when the server "
+                f"honours rport. " + handling_sentence(view),
                 nat_fix(analysis, view),
                 [msg.origin] + view.evidence,
                 # with a private Contact address too, nat-private-contact carries the weight
@@ -39,3 +41,23 @@ class ContactPortMismatch(Rule):
                 observations=observations,
                 details={"seen": view.seen, "contact": view.contact, "compensated": view.compensated},
             )
+
+    def _lan_side(self, analysis, view, flow, contact_port):
+        """LAN-side capture: the public port is the rport= the server filled in, not the packet's."""
+        msg, response = view.message, view.public_response
+        public_port = view.public.rsplit(":", 1)[-1]
+        return self.finding(
+            f"Contact port {contact_port} ≠ public port {public_port} the server sees ({view.public})",
+            f"Captured on the LAN side: the phone sends from {view.seen} and advertises that in its Contact, but "
+            f"the NAT maps it to {view.public}, as the server's Via rport={public_port} (RFC 3581) shows. Responses "
+            f"follow rport; requests sent to the Contact's port {contact_port} at the NAT's address would miss the "
+            f"binding unless the server uses the observed port.",
+            nat_fix(analysis, view),
+            [msg.origin, response.origin],
+            # the Contact address is private as well: nat-private-contact carries the weight
+            severity="info", flow=flow.id if flow else None,
+            observations=[(f"Contact {view.contact}, sent from {view.seen}.", [msg.origin]),
+                          (f"The server's response Via: received={response.top_via.received} "
+                           f"rport={response.top_via.rport}.", [response.origin])],
+            details={"seen": view.seen, "contact": view.contact, "public": view.public, "lan_side": True},
+        )

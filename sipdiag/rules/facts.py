@@ -47,11 +47,28 @@ class NatView:
     via_differs: bool
     message: SipMessage
     private_to_public: bool = False
-    """Seen from its own private address (LAN-side capture) while talking to a public server."""
+    """Seen from the address it advertises (LAN-side capture) while a NAT sits between it and
+    the server: the server's Via received= says so, or it talks from a private to a public address."""
     compensated: bool | None = None
     """True: the server handles it (evidence below); False: shown not to; None: unknown."""
     how: str = ""
     evidence: list[Origin] = field(default_factory=list)
+    public: str | None = None
+    """ip:port the server saw the UA as (its response's top Via received=/rport=, RFC 3581)."""
+    public_response: SipMessage | None = None
+    """The response whose Via says `public`."""
+    rport_honoured: bool = False
+    """The server filled in rport= (RFC 3581 §4): it answers to the port the packets came from."""
+
+    @property
+    def via_host_differs(self) -> bool:
+        via = self.message.top_via
+        return self.via_differs and via is not None and normalise_ip(via.host) != self.message.src.ip
+
+    @property
+    def nat_proven(self) -> bool:
+        """The server saw another address than the packets' source here: a NAT in between."""
+        return self.public is not None and self.public.rsplit(":", 1)[0].strip("[]") != self.message.src.ip
 
 
 def _hostport(host: str | None, port: int | None, default: int = 5060) -> str:
@@ -64,7 +81,13 @@ def _hostport(host: str | None, port: int | None, default: int = 5060) -> str:
 def nat_view(analysis: Analysis, msg: SipMessage, flow: Flow | None = None) -> NatView | None:
     """Compare an originated request's Via/Contact with its real source; None if they agree.
 
-    WebSocket clients are skipped: RFC 7118 has them put '.invalid' hosts in Via/Contact.
+    WebSocket clients are skipped: RFC 7118 has them put '.invalid' hosts in Via/Contact. So is a
+    host advertising a global address while sending from a non-global one: it knows its public
+    address (a server behind 1:1 NAT with advertised_address / external_signaling_address, a
+    phone using STUN), which is the correct setup, not a leaked private address.
+
+    On a LAN-side capture the Contact agrees with the source; the server's responses then tell
+    the public side (Via received=/rport=, RFC 3581), and the Contact port is compared with rport.
     """
     if msg.src.ip is None or not msg.is_request or len(msg.vias) > 1 or msg.transport in ("WS", "WSS"):
         return None
@@ -73,14 +96,24 @@ def nat_view(analysis: Analysis, msg: SipMessage, flow: Flow | None = None) -> N
     via = msg.top_via
     c_ip = normalise_ip(contact.bare_host) if contact is not None and contact.host_is_ip else None
     c_port = (contact.port or 5060) if contact is not None else None
+    v_ip = normalise_ip(via.host) if via is not None and is_ip_literal(via.host) else None
+    if not is_global_ip(src_ip) and any(ip is not None and ip != src_ip and is_global_ip(ip) for ip in (c_ip, v_ip)):
+        return None
     contact_ip_differs = c_ip is not None and c_ip != src_ip
     contact_port_differs = c_ip is not None and msg.transport == "UDP" and c_port != src_port
-    via_differs = False
-    if via is not None and is_ip_literal(via.host):
-        v_ip = normalise_ip(via.host)
-        via_differs = v_ip != src_ip or (msg.transport == "UDP" and (via.port or 5060) != src_port)
-    private_to_public = (c_ip is not None and c_ip == src_ip and _private(src_ip) and msg.dst.ip is not None
-                         and _global(msg.dst.ip))
+    via_differs = v_ip is not None and (v_ip != src_ip or (msg.transport == "UDP" and (via.port or 5060) != src_port))
+    saw = server_saw(analysis, msg)
+    public = public_response = None
+    rport_honoured = False
+    if saw is not None:
+        received, rport, public_response = saw
+        public = _hostport(received or src_ip, rport or src_port)
+        rport_honoured = rport is not None
+    behind_nat = saw is not None and saw[0] is not None and saw[0] != src_ip
+    private_to_public = c_ip is not None and c_ip == src_ip and (
+        behind_nat or (is_private_ip(src_ip) and msg.dst.ip is not None and is_global_ip(msg.dst.ip)))
+    if private_to_public and behind_nat and msg.transport == "UDP" and rport_honoured:
+        contact_port_differs = c_port != saw[1]
     if not (contact_ip_differs or contact_port_differs or via_differs or private_to_public):
         return None
     view = NatView(
@@ -92,23 +125,85 @@ def nat_view(analysis: Analysis, msg: SipMessage, flow: Flow | None = None) -> N
         via_differs=via_differs,
         message=msg,
         private_to_public=private_to_public,
+        public=public,
+        public_response=public_response,
+        rport_honoured=rport_honoured,
     )
     _compensation(analysis, view, flow)
     return view
 
 
-def _private(ip: str) -> bool:
-    try:
-        return ipaddress.ip_address(ip).is_private
-    except ValueError:
-        return False
+def server_saw(analysis: Analysis, msg: SipMessage) -> tuple[str | None, int | None, SipMessage] | None:
+    """(received, rport, response) from the top Via of a response to `msg`'s sender, or None.
+
+    RFC 3581: a server adds received= (the source IP it saw) and fills rport= (the source port)
+    in the top Via of its responses. The response to `msg` itself is preferred; otherwise any
+    response sent back to the same address and port for the same Via sent-by host.
+    """
+    via = msg.top_via
+    for t in analysis.transactions:
+        if msg in t.requests:
+            for r in t.responses:
+                v = r.top_via
+                if v is not None and (v.received or v.rport):
+                    return (normalise_ip(v.received) if v.received else None), v.rport, r
+            break
+    if via is None:
+        return None
+    for r in analysis.messages:
+        v = r.top_via
+        if (not r.is_request and r.dst == msg.src and v is not None and v.host == via.host
+                and (v.received or v.rport)):
+            return (normalise_ip(v.received) if v.received else None), v.rport, r
+    return None
 
 
-def _global(ip: str) -> bool:
+def nat_seen_as(analysis: Analysis, endpoint) -> tuple[str, SipMessage] | None:
+    """('ip:port' the servers see `endpoint` as, response saying so) when a NAT is in between.
+
+    From the first response sent to `endpoint` whose top Via received= names another address
+    (RFC 3581): on a LAN-side capture, the NAT's public side.
+    """
+    for r in analysis.messages:
+        v = r.top_via
+        if r.is_request or r.dst != endpoint or v is None or not v.received:
+            continue
+        received = normalise_ip(v.received)
+        if received != endpoint.ip:
+            return _hostport(received, v.rport or endpoint.port), r
+    return None
+
+
+SITE_LOCAL_V6 = ipaddress.ip_network("fec0::/10")
+"""RFC 3879 deprecated site-local IPv6 unicast: not routed on the Internet, like RFC 1918."""
+SHARED_V4 = ipaddress.ip_network("100.64.0.0/10")
+"""RFC 6598 shared address space: the inside of a carrier-grade NAT."""
+
+
+def is_private_ip(ip: str) -> bool:
+    """Not reachable from the Internet: RFC 1918, ULA, link-local, loopback, site-local, CGN space.
+
+    Python's `is_private` also counts the RFC 5737 documentation ranges, which the lab plays its
+    LAN with (GROUND_TRUTH: 192.0.2.0/24 is the private LAN).
+    """
     try:
-        return ipaddress.ip_address(ip).is_global
+        addr = ipaddress.ip_address(ip)
     except ValueError:
         return False
+    if addr.version == 6 and addr in SITE_LOCAL_V6:
+        return True
+    if addr.version == 4 and addr in SHARED_V4:
+        return True
+    return addr.is_private
+
+
+def is_global_ip(ip: str) -> bool:
+    """Routable on the Internet (Python's is_global, minus deprecated site-local fec0::/10)."""
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    return addr.is_global and not (addr.version == 6 and addr in SITE_LOCAL_V6)
 
 
 def _compensation(analysis: Analysis, view: NatView, flow: Flow | None) -> None:
@@ -134,8 +229,8 @@ def _compensation(analysis: Analysis, view: NatView, flow: Flow | None) -> None:
     if flow is not None:
         for t in flow.transactions:
             final = t.final
-            if final is None or not final.status or not 200 <= final.status < 300:
-                continue
+            if t.method != "REGISTER" or final is None or not final.status or not 200 <= final.status < 300:
+                continue  # a 2xx to INVITE carries the answerer's own Contact, not a stored binding
             for c in final.contacts:
                 received = c.params.get("received")
                 if received and seen_ip in received:

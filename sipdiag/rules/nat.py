@@ -22,6 +22,34 @@ def originated_views(analysis):
         yield view, flow
 
 
+def phone_key(view) -> tuple:
+    """One UA: the address its packets come from and the address it thinks it has.
+
+    Behind one NAT each phone has its own private address; one phone keeps it while its Contact
+    changes (e.g. to the public address it learned from rport) and across its requests.
+    """
+    msg = view.message
+    if view.contact_ip_differs:
+        own = view.contact.rsplit(":", 1)[0]
+    elif view.via_host_differs:
+        own = msg.top_via.host
+    else:
+        own = msg.src.ip
+    return msg.src.ip, own.strip("[]")
+
+
+def phone_views(analysis):
+    """(views, flow of the first) per UA, in trace order: every binding one phone advertised."""
+    groups: dict[tuple, list] = {}
+    flows: dict[tuple, object] = {}
+    for view, flow in originated_views(analysis):
+        key = phone_key(view)
+        groups.setdefault(key, []).append(view)
+        flows.setdefault(key, flow)
+    for key, views in groups.items():
+        yield views, flows[key]
+
+
 def severity_for(view) -> str:
     if view.compensated is True:
         return "info"

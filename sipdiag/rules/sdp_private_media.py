@@ -1,4 +1,8 @@
-"""SD305 sdp-private-media: SDP c= address differs from where the sender's signalling comes from."""
+"""SD305 sdp-private-media: a call's SDP c= address differs from where the sender's signalling comes from.
+
+Only offers and answers of a session (INVITE, ACK, PRACK, UPDATE) count; on a LAN-side capture
+c= equals the packet source, and the NAT shows in the responses' Via received= (RFC 3581).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,10 @@ import ipaddress
 
 from ..sip.grammar import is_ip_literal, normalise_ip
 from .base import Rule, register
-from .facts import flow_of, is_asterisk
+from .facts import flow_of, is_asterisk, is_private_ip, nat_seen_as
+
+OFFER_ANSWER_METHODS = {"INVITE", "ACK", "PRACK", "UPDATE"}
+"""Where a session's offer and answer travel (RFC 3264 with RFC 3261 §13, RFC 3262, RFC 3311)."""
 
 
 @register
@@ -23,6 +30,8 @@ class SdpPrivateMedia(Rule):
             sdp = msg.sdp
             if sdp is None or msg.src.ip is None or id(msg) in forwarded:
                 continue
+            if msg.cseq_method not in OFFER_ANSWER_METHODS:
+                continue  # e.g. a 200 OK to OPTIONS lists capabilities (m=audio 9): no media flows
             if msg.is_request and len(msg.vias) != 1:
                 continue
             for media in sdp.media:
@@ -30,31 +39,49 @@ class SdpPrivateMedia(Rule):
                 if not media.port or not addr or not is_ip_literal(addr) or addr in ("0.0.0.0", "::"):
                     continue
                 addr = normalise_ip(addr)
-                if addr == msg.src.ip or addr in analysis.hosts:
+                nat = None
+                if addr == msg.src.ip:
+                    # LAN-side capture: c= is the sender's own address; a NAT shows in the responses
+                    nat = nat_seen_as(analysis, msg.src) if is_private_ip(addr) else None
+                    if nat is None:
+                        continue
+                elif addr in analysis.hosts:
                     continue
-                advertised = _advertised_by(analysis, msg.src.ip, addr) and not _same_subnet(addr, msg.src.ip)
-                if not (advertised or (_private(addr) and not _private(msg.src.ip))):
-                    continue  # a media server or relay at another public address is normal
+                else:
+                    advertised = _advertised_by(analysis, msg.src.ip, addr) and not _same_subnet(addr, msg.src.ip)
+                    if not (advertised or (is_private_ip(addr) and not is_private_ip(msg.src.ip))):
+                        continue  # a media server or relay at another public address is normal
                 key = (msg.src.ip, addr)
                 if key in seen:
                     continue
                 seen.add(key)
-                rtp = _rtp_towards(analysis, addr, media.port)
+                rtp = _rtp_towards(analysis, addr, media.port, lan_side=nat is not None)
                 flow = flow_of(analysis, msg)
                 relay = ("Asterisk relays media (direct_media=no) and with rtp_symmetric=yes sends RTP back to "
                          "where it comes from" if is_asterisk(analysis) else
                          "a media relay/SBC that latches onto the observed RTP source fixes this")
+                if nat is not None:
+                    public, response = nat
+                    where = (f"its own private address, which is what this LAN-side capture sees it send from; the "
+                             f"server's response Via (received=, RFC 3581) shows a NAT in between: the far end sees "
+                             f"this host as {public}. Media sent to the private address cannot cross the NAT")
+                    evidence = [msg.origin, response.origin]
+                else:
+                    where = ("an address other than the one its signalling comes from. If that is a private "
+                             "address behind NAT, media sent there is lost")
+                    evidence = [msg.origin]
                 yield self.finding(
-                    f"SDP from {msg.src.ip} offers media at {addr}:{media.port}",
+                    f"SDP from {msg.src.ip} offers media at {addr}:{media.port}"
+                    + (f" (behind NAT, seen as {public.rsplit(':', 1)[0]})" if nat is not None else ""),
                     f"The {msg.label} from {msg.src.ip} asks for {media.kind} to be sent to {addr}:{media.port}, "
-                    f"an address other than the one its signalling comes from. If that is a private address "
-                    f"behind NAT, media sent there is lost (one-way or no audio) unless {relay}. " + rtp,
+                    f"{where} (one-way or no audio) unless {relay}. " + rtp,
                     ("Asterisk endpoint: rtp_symmetric=yes, direct_media=no (and rewrite_contact=yes). "
                      if is_asterisk(analysis) else "") +
                     "On the phone: STUN/ICE or disable the router's SIP ALG; on the SBC: media relay with "
                     "symmetric RTP (latching).",
-                    [msg.origin], severity="info", flow=flow.id if flow else None,
-                    details={"sdp_address": addr, "port": media.port, "seen": msg.src.ip},
+                    evidence, severity="info", flow=flow.id if flow else None,
+                    details={"sdp_address": addr, "port": media.port, "seen": msg.src.ip,
+                             "public": nat[0] if nat is not None else None},
                 )
 
 
@@ -76,20 +103,16 @@ def _same_subnet(a: str, b: str) -> bool:
         return False
 
 
-def _private(ip: str) -> bool:
-    try:
-        return ipaddress.ip_address(ip).is_private
-    except ValueError:
-        return False
-
-
-def _rtp_towards(analysis, addr, port) -> str:
+def _rtp_towards(analysis, addr, port, lan_side: bool = False) -> str:
     flows = {}
     for summary in analysis.inputs:
         flows.update(getattr(summary, "rtp_flows", {}) or {})
     if not flows:
         return "RTP is not in this trace, so whether audio flowed cannot be told."
     inbound = sum(n for (s, sp, d, dp), n in flows.items() if d == addr and dp == port)
+    if lan_side and inbound:
+        return (f"{inbound} RTP packets reached it in this capture: the far end (or a relay) sends media to the "
+                f"NAT's public side, which forwards it, so media works here.")
     return (f"{inbound} RTP packets were sent to that address in the capture." if inbound
             else "No RTP in the capture was sent to that address.")
 
