@@ -36,7 +36,8 @@ def dissect(source: Source) -> Iterator[Item]:
     local = infer_local_address([i for i in items if isinstance(i, SipMessage)])
     if local is not None:
         endpoint, reason = local
-        source.summary.local_address = f"{endpoint} ({reason})"
+        if not source.summary.local_address:  # the text reader may have found it already
+            source.summary.local_address = f"{endpoint} ({reason})"
         for item in items:
             if isinstance(item, SipMessage):
                 if item.src.ip is None and item.direction == "out":
@@ -118,8 +119,9 @@ def infer_local_address(messages: list[SipMessage]) -> tuple[Endpoint, str] | No
     """The logging host's address, from what its messages say about it, with the reason.
 
     In order of trust: the Via sent-by of requests it sends (its own address as it
-    advertises it), the Contact of responses it sends, and the Request-URI of requests
-    it receives when that is an IP literal (the peers' view of it).
+    advertises it) and the Request-URI of requests it receives when that is an IP literal
+    (the peers' view of it). Never the Contact of a response it sends: a registrar's 200 OK
+    lists the phone's contacts, not its own.
     """
     votes: Counter = Counter()
     first_line: dict[tuple, int | None] = {}
@@ -128,10 +130,6 @@ def infer_local_address(messages: list[SipMessage]) -> tuple[Endpoint, str] | No
         if msg.direction == "out" and msg.is_request and msg.top_via is not None:
             v = msg.top_via
             candidates.append((v.host, v.port, 3, "the Via sent-by of requests it sends"))
-        if msg.direction == "out" and not msg.is_request and msg.contacts:
-            uri = msg.contacts[0].uri
-            if uri is not None and uri.host_is_ip:
-                candidates.append((uri.bare_host, uri.port, 2, "the Contact of responses it sends"))
         if msg.direction == "in" and msg.is_request and msg.ruri is not None and msg.ruri.host_is_ip:
             candidates.append((msg.ruri.bare_host, msg.ruri.port, 1, "the Request-URI of requests it receives"))
         for host, port, priority, reason in candidates:
