@@ -152,7 +152,7 @@ class SipMessage:
     def vias(self) -> list[Via]:
         return [v for v in (parse_via(x) for x in self.header_values("Via")) if v is not None]
 
-    @property
+    @cached_property
     def top_via(self) -> Via | None:
         return self.vias[0] if self.vias else None
 
