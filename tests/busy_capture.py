@@ -182,6 +182,14 @@ def _call(send, caller: _Phone, callee: _Phone, serial: int, rng: random.Random)
         cancel = [("Via", _via(caller.lan, b)), frm, ("To", to_uri), ("Call-ID", call_id), ("CSeq", "1 CANCEL")]
         send(caller.public, PBX, _msg(f"CANCEL sip:{callee.user}@{PBX[0]} SIP/2.0", cancel))
         send(PBX, caller.public, _msg("SIP/2.0 200 OK", [rvia] + cancel[1:]))
+        leg_uri = f"sip:{callee.user}@{callee.public[0]}:{callee.public[1]};ob"
+        leg_cancel = [pvia, pfrom, ("To", pto), ("Call-ID", leg_id), ("CSeq", "100 CANCEL")]
+        send(PBX, callee.public, _msg(f"CANCEL {leg_uri} SIP/2.0", leg_cancel))
+        send(callee.public, PBX, _msg("SIP/2.0 200 OK", leg_cancel[:2] + [("To", f"{pto};tag={tag}")] +
+                                      leg_cancel[3:]))
+        send(callee.public, PBX, _msg("SIP/2.0 487 Request Terminated", leg_hdrs))
+        send(PBX, callee.public, _msg(f"ACK {leg_uri} SIP/2.0", [pvia, pfrom, ("To", f"{pto};tag={tag}"),
+                                                                 ("Call-ID", leg_id), ("CSeq", "100 ACK")]))
         send(PBX, caller.public, _msg("SIP/2.0 487 Request Terminated", up))
         send(caller.public, PBX, _msg(f"ACK sip:{callee.user}@{PBX[0]} SIP/2.0",
                                       [("Via", _via(caller.lan, b)), frm, up_to, ("Call-ID", call_id),

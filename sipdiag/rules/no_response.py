@@ -47,7 +47,8 @@ class NoResponse(Rule):
             flow = flow_by_t.get(id(first))
             copies = sum(len(t.requests) for t in ts)
             yield self.finding(
-                f"{method} to {dst}: no response ({len(ts)} transaction(s), {copies} copies sent)",
+                f"{method} to {dst}: no {'final ' if provisional else ''}response "
+                f"({len(ts)} transaction(s), {copies} copies sent)",
                 f"{len(ts)} {method} request(s) to {dst} were sent {copies} times in all without a final "
                 f"response (RFC 3261 timer B/F expiry). Likely: " + "; ".join(reasons) + ".",
                 "Check reachability of " + dst + " (ping/route/firewall on UDP/TCP 5060 or the port in use), "
