@@ -84,9 +84,15 @@ def test_flow_filter_and_sort(browser, tmp_path):
     from busy_capture import write_busy_capture
 
     capture = tmp_path / "busy.pcap"
-    write_busy_capture(capture, 400)
+    write_busy_capture(capture, 600)
     page = write_report([capture], tmp_path / "busy.html")
     browser.get(page.as_uri())
+    # a long appendix comes in closed chunks; following a link into one opens it
+    chunks = browser.find_elements("css selector", "#appendix details.chunk")
+    assert len(chunks) >= 2 and not any(c.get_attribute("open") for c in chunks)
+    browser.execute_script("location.hash = '#m-450'")
+    target = browser.find_element("id", "m-450")
+    assert target.is_displayed() and target.get_attribute("open") is not None
     rows = browser.find_elements("css selector", "#flow-table tbody tr")
     box = browser.find_element("id", "flow-filter")
     assert box.is_displayed()

@@ -50,6 +50,7 @@ GROUP_ITEMS_SHOWN = 50
 STRUCTURAL_FIELDS = frozenset({
     "id", "href", "cls", "kind", "severity", "anchor", "head", "path", "sort", "status_cls", "outcome_cls",
     "level_cls", "ladder_href", "flow_href", "code", "slug", "target_id", "section", "cls_list",
+    "message_chunks", "log_chunks",
 })
 """View-model fields that hold ids, CSS classes or geometry: never redacted."""
 
@@ -287,6 +288,35 @@ class NavItem:
 
 
 @dataclass
+class Chunk:
+    """A slice [start, end) of a long appendix list, shown as one closed <details>; label '' = no wrapper."""
+
+    start: int
+    end: int
+    label: str = ""
+
+
+APPENDIX_FLAT_MAX = 400
+"""Up to this many messages (or log lines) the appendix is one flat list; longer lists come in
+closed chunks of APPENDIX_CHUNK, which the browser neither lays out nor paints until opened:
+that keeps a 10,000-message page scrolling smoothly (tests/benchmark/bench_report.py)."""
+APPENDIX_CHUNK = 250
+
+
+def chunks(n: int, noun: str, times: list[str] | None = None) -> list[Chunk]:
+    """Chunks over a list of `n` items; `times` (relative times, nothing identifying: chunk
+    labels are not redacted) tell the reader which part of the capture each chunk covers."""
+    if n <= APPENDIX_FLAT_MAX:
+        return [Chunk(0, n)]
+    out = []
+    for i in range(0, n, APPENDIX_CHUNK):
+        end = min(i + APPENDIX_CHUNK, n)
+        span = f" (time {times[i]} to {times[end - 1]} s)" if times and times[i] and times[end - 1] else ""
+        out.append(Chunk(i, end, f"{noun} {i + 1:,}–{end:,}{span}"))
+    return out
+
+
+@dataclass
 class ReportView:
     title: str
     title_parts: list[str]
@@ -316,7 +346,9 @@ class ReportView:
     inputs: list[InputView]
     facts: list[tuple[str, str]]
     messages: list[AppendixMessage]
+    message_chunks: list[Chunk]
     logs: list[LogLineView]
+    log_chunks: list[Chunk]
     anomalies: list[AnomalyView]
     nav: list[NavItem]
     footer: str
@@ -1254,6 +1286,8 @@ def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor |
         diagnosis=diagnosis, checks=checks, checks_title="Confirm on the PBX" if checks else "", fix=fix,
         fix_extra_title=fix_extra_title, fix_extra=fix_extra, groups=groups, flows=flows, more_ladders=more_ladders,
         more_ladders_note=more_note, inputs=inputs, facts=facts, messages=appendix, logs=logs, anomalies=anomalies,
+        message_chunks=chunks(len(appendix), "Messages", [m.time for m in appendix]),
+        log_chunks=chunks(len(logs), "Log lines"),
         nav=nav, footer=footer, redacted=redactor is not None, big=big)
     if redactor is not None:
         redactor.tree(view, STRUCTURAL_FIELDS | {"main_ladders", "more_ladders"})

@@ -21,7 +21,7 @@
   if (expand) {
     expand.hidden = false;
     expand.addEventListener("click", function () {
-      var all = document.querySelectorAll("details.msg");
+      var all = document.querySelectorAll("#appendix details");
       var open = expand.textContent === "Expand all";
       for (var i = 0; i < all.length; i++) all[i].open = open;
       expand.textContent = open ? "Collapse all" : "Expand all";
