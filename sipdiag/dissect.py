@@ -6,22 +6,20 @@ stream direction, and each message gets the capture facts of the frame it came i
 (IP fragments, TCP segments, tunnel, log direction).
 
 Text logs do not say the logging host's own address. After reading a log, it is inferred
-from the messages (`infer_local_address`) and filled in, and the summary says where it
+from the messages (`sources.textlogs.local`) and filled in, and the summary says where it
 came from, so a log and a capture of the same event show the same addresses.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from typing import Iterator
+from typing import Iterable, Iterator
 
-from .sip.grammar import is_ip_literal
 from .sip.framing import StreamFramer, looks_like_sip, split_datagram
 from .sip.message import Anomaly, SipMessage
 from .sip.parser import parse_message
 from .sources import Frame, LogEvent, Source, open_input
 from .sources.capture import CaptureReader
-from .sources.frame import Endpoint
+from .sources.textlogs.local import with_local_address
 
 Item = SipMessage | Anomaly | LogEvent
 
@@ -32,19 +30,8 @@ def dissect(source: Source) -> Iterator[Item]:
         source.datagram_filter = looks_like_sip
         yield from _dissect_frames(source)
         return
-    items = list(_dissect_frames(source))
-    local = infer_local_address([i for i in items if isinstance(i, SipMessage)])
-    if local is not None:
-        endpoint, reason = local
-        if not source.summary.local_address:  # the text reader may have found it already
-            source.summary.local_address = f"{endpoint} ({reason})"
-        for item in items:
-            if isinstance(item, SipMessage):
-                if item.src.ip is None and item.direction == "out":
-                    item.src = endpoint
-                if item.dst.ip is None and item.direction == "in":
-                    item.dst = endpoint
-    yield from items
+    # a text log names only the peers; its own address comes from its messages (textlogs.local)
+    yield from _dissect_frames(with_local_address(source, source.summary))
 
 
 def read_messages(path: str) -> tuple[Source, Iterator[Item]]:
@@ -53,9 +40,9 @@ def read_messages(path: str) -> tuple[Source, Iterator[Item]]:
     return source, dissect(source)
 
 
-def _dissect_frames(source: Source) -> Iterator[Item]:
+def _dissect_frames(frames: Iterable[Frame | LogEvent]) -> Iterator[Item]:
     framers: dict[tuple, StreamFramer] = {}
-    for frame in source:
+    for frame in frames:
         if isinstance(frame, LogEvent):
             yield frame
             continue
@@ -111,38 +98,3 @@ def _annotate(msg: SipMessage, frame: Frame) -> None:
     msg.ip_fragments = frame.ip_fragments
     msg.tunnel = frame.tunnel
 
-
-_DEFAULT_PORTS = {"TLS": 5061, "WSS": 443, "WS": 80}
-
-
-def infer_local_address(messages: list[SipMessage]) -> tuple[Endpoint, str] | None:
-    """The logging host's address, from what its messages say about it, with the reason.
-
-    In order of trust: the Via sent-by of requests it sends (its own address as it
-    advertises it) and the Request-URI of requests it receives when that is an IP literal
-    (the peers' view of it). Never the Contact of a response it sends: a registrar's 200 OK
-    lists the phone's contacts, not its own.
-    """
-    votes: Counter = Counter()
-    first_line: dict[tuple, int | None] = {}
-    for msg in messages:
-        candidates: list[tuple[str, int | None, int, str]] = []
-        if msg.direction == "out" and msg.is_request and msg.top_via is not None:
-            v = msg.top_via
-            candidates.append((v.host, v.port, 3, "the Via sent-by of requests it sends"))
-        if msg.direction == "in" and msg.is_request and msg.ruri is not None and msg.ruri.host_is_ip:
-            candidates.append((msg.ruri.bare_host, msg.ruri.port, 1, "the Request-URI of requests it receives"))
-        for host, port, priority, reason in candidates:
-            if not is_ip_literal(host):
-                continue
-            port = port or _DEFAULT_PORTS.get(msg.transport, 5060)
-            key = (host.strip("[]"), port, priority, reason)
-            votes[key] += 1
-            first_line.setdefault(key, msg.origin.line)
-    if not votes:
-        return None
-    best = max(votes, key=lambda k: (k[2], votes[k]))
-    host, port, _priority, reason = best
-    line = first_line.get(best)
-    where = f", line {line}" if line else ""
-    return Endpoint(host, port), f"inferred from {reason}{where}"

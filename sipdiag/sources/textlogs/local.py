@@ -36,9 +36,13 @@ _DEFAULT_PORTS = {"TLS": 5061, "WSS": 443, "WS": 80}
 
 
 def with_local_address(items: Iterable[Frame | LogEvent], summary: InputSummary) -> Iterator[Frame | LogEvent]:
-    """Read all `items`, then yield them with the logging host's address in place of `LOCAL`."""
+    """Read all `items`, then yield them with the logging host's address in place of `LOCAL`.
+
+    Items without a `LOCAL` end (a reader already did this, or the format names both ends)
+    pass through unchanged, and the summary keeps what it says."""
     items = list(items)
-    found = local_address([i for i in items if isinstance(i, Frame)])
+    frames = [i for i in items if isinstance(i, Frame)]
+    found = local_address(frames) if any(f.src == LOCAL or f.dst == LOCAL for f in frames) else None
     if found is None:
         yield from items
         return
