@@ -148,7 +148,8 @@ def analyze(ctx: click.Context, files: tuple[str, ...], fmt: str, output: str | 
       sipdiag analyze capture.pcap --format html -o report.html
       sipdiag analyze capture.pcap --format html --redact -o shareable.html
 
-    Exit status: 0 no error findings, 1 at least one error finding, 2 unreadable input or bad usage.
+    Exit status: 0 no error findings, 1 at least one error finding, 2 unreadable input or bad usage,
+    3 internal error.
     """
     from .analysis import analyze_paths
     from .rules import run_rules
