@@ -48,4 +48,5 @@ def build_analysis(inputs: list[tuple[InputSummary, list]]) -> Analysis:
         hosts=hosts.finish(),
         log_facts=extract_facts(events),
         orphan_responses=tracker.orphan_responses,
+        forwarded=hosts.forwarded,
     )

@@ -53,6 +53,8 @@ class HostTracker:
         self.hosts: dict[str, Host] = {}
         self._received: dict[tuple, set[str]] = {}
         self.forwards: dict[str, int] = {}
+        self.forwarded: set[int] = set()
+        """`seq` of every message a proxy passed on (the same request/response was sent to its sender before)."""
         self.register_answers: dict[str, int] = {}
         self.registers_sent: dict[str, int] = {}
         self.invites: dict[str, set[str]] = {}
@@ -85,6 +87,7 @@ class HostTracker:
         receivers.add(dst_ip)
         if forwarded:
             self.forwards[src_ip] = self.forwards.get(src_ip, 0) + 1
+            self.forwarded.add(msg.seq)
 
         product = msg.user_agent if msg.is_request else msg.server
         if product and product not in src.user_agents:

@@ -193,6 +193,9 @@ class Analysis:
     """Responses whose request is not in the trace (one-sided or late-started capture)."""
     config: object | None = None
     """The PBX configuration given with the trace (`config.PbxConfig`), if any."""
+    forwarded: set[int] = field(default_factory=set)
+    """`seq` of the messages a proxy passed on: copies of a request/response its sender had
+    received before (their Contact/Via/SDP were written by someone else)."""
 
     def flow(self, flow_id: str) -> Flow | None:
         return next((f for f in self.flows if f.id == flow_id), None)

@@ -447,19 +447,6 @@ def _utc(t: float | None) -> str:
     return _dt.datetime.fromtimestamp(t, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " UTC"
 
 
-def _forwarded_seqs(messages: list[SipMessage]) -> set[int]:
-    """Messages a proxy passed on: the same request/response was earlier sent to their sender."""
-    out: set[int] = set()
-    received: dict[tuple, set] = {}
-    for msg in messages:
-        key = (msg.call_id, msg.cseq, msg.method or msg.status)
-        hosts = received.setdefault(key, set())
-        if msg.src.ip in hosts:
-            out.add(msg.seq)
-        hosts.add(msg.dst.ip)
-    return out
-
-
 def _first_sentence(text: str) -> str:
     """The first sentence (or line) of a fix, never cut inside parentheses."""
     text = text.strip()
@@ -559,7 +546,6 @@ class _Builder:
         self.a = analysis
         self.findings = findings
         self.redactor = redactor
-        self.forwarded = _forwarded_seqs(analysis.messages)
         """Set for a redacted report: ladders are redacted as they are built, before labels are cut
         to fit (an address cut in half would escape redaction); the rest of the view afterwards."""
         self.multi_input = len(analysis.inputs) > 1
@@ -769,7 +755,7 @@ class _Builder:
         src = msg.src
         # what the sender wrote itself (not a copy a proxy forwarded): only then do its Contact,
         # Via host and SDP address say something about the sender's own address
-        own = msg.seq not in self.forwarded and (not msg.is_request or len(msg.vias) <= 1)
+        own = msg.seq not in self.a.forwarded and (not msg.is_request or len(msg.vias) <= 1)
         for n, line in enumerate(text.split("\n")):
             if n == 0:
                 cls, note = "", ""

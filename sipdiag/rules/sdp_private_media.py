@@ -25,10 +25,9 @@ class SdpPrivateMedia(Rule):
 
     def check(self, analysis):
         seen: set[tuple] = set()
-        forwarded = _forwarded_ids(analysis)
         for msg in analysis.messages:
             sdp = msg.sdp
-            if sdp is None or msg.src.ip is None or id(msg) in forwarded:
+            if sdp is None or msg.src.ip is None or msg.seq in analysis.forwarded:
                 continue
             if msg.cseq_method not in OFFER_ANSWER_METHODS:
                 continue  # e.g. a 200 OK to OPTIONS lists capabilities (m=audio 9): no media flows
@@ -115,16 +114,3 @@ def _rtp_towards(analysis, addr, port, lan_side: bool = False) -> str:
                 f"NAT's public side, which forwards it, so media works here.")
     return (f"{inbound} RTP packets were sent to that address in the capture." if inbound
             else "No RTP in the capture was sent to that address.")
-
-
-def _forwarded_ids(analysis) -> set[int]:
-    """Messages a proxy forwarded (same Call-ID/CSeq/status seen before towards the sender)."""
-    out: set[int] = set()
-    received: dict[tuple, set] = {}
-    for msg in analysis.messages:
-        key = (msg.call_id, msg.cseq, msg.method or msg.status)
-        hosts = received.setdefault(key, set())
-        if msg.src.ip in hosts:
-            out.add(id(msg))
-        hosts.add(msg.dst.ip)
-    return out
