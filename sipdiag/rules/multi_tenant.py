@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .base import Rule, register
-from .ip_in_request_uri import _bindings
+from .ip_in_request_uri import _bindings, _forwarded_copy
 
 
 @register
@@ -27,13 +27,11 @@ class MultiTenantAmbiguity(Rule):
                 continue
             seen.add(ruri.user)
             delivered = []
-            for other in analysis.messages[msg.seq + 1 :]:
-                if other.is_request and other.call_id == msg.call_id and other.cseq == msg.cseq and \
-                        other.method == msg.method and other.src.ip == msg.dst.ip:
-                    for aor, source, _origin in bindings:
-                        if other.dst.ip == source.ip and other.dst.port == source.port:
-                            delivered.append((aor, other))
-                    break
+            other = _forwarded_copy(analysis, msg)
+            if other is not None:
+                for aor, source, _origin in bindings:
+                    if other.dst.ip == source.ip and other.dst.port == source.port:
+                        delivered.append((aor, other))
             observations = [(f"{aor} registered from {source}", [origin]) for aor, source, origin in bindings]
             evidence = [msg.origin] + [o for _a, _s, o in bindings]
             if delivered:
