@@ -11,6 +11,7 @@ from ..sip.message import Anomaly, SipMessage
 from ..sources.frame import InputSummary, LogEvent
 from .flows import build_flows
 from .hosts import HostTracker
+from .index import build_index
 from .logfacts import extract_facts
 from .merge import merge_inputs
 from .model import Analysis, Flow, Host, Transaction
@@ -38,6 +39,7 @@ def build_analysis(inputs: list[tuple[InputSummary, list]]) -> Analysis:
             events.append(item)
     times = [msg.time for msg in messages if msg.time is not None]
     flows = build_flows(tracker.transactions, max(times) if times else None, tracker.orphan_responses)
+    transactions = tracker.transactions
     return Analysis(
         inputs=[summary for summary, _items in inputs],
         messages=messages,
@@ -49,4 +51,5 @@ def build_analysis(inputs: list[tuple[InputSummary, list]]) -> Analysis:
         log_facts=extract_facts(events),
         orphan_responses=tracker.orphan_responses,
         forwarded=hosts.forwarded,
+        index=build_index(messages, transactions, flows),
     )

@@ -8,9 +8,13 @@ severity. Messages are referenced, never copied.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..sip.message import Anomaly, SipMessage
 from ..sources.frame import Endpoint, InputSummary, LogEvent, Origin
+
+if TYPE_CHECKING:
+    from .index import AnalysisIndex
 
 # Outcome vocabulary (JSON uses exactly these strings).
 REGISTRATION_OK = "registration-ok"
@@ -196,12 +200,14 @@ class Analysis:
     forwarded: set[int] = field(default_factory=set)
     """`seq` of the messages a proxy passed on: copies of a request/response its sender had
     received before (their Contact/Via/SDP were written by someone else)."""
+    index: "AnalysisIndex | None" = None
+    """Lookups by message, transaction, flow kind, address and user (flow/index.py), built once."""
 
     def flow(self, flow_id: str) -> Flow | None:
         return next((f for f in self.flows if f.id == flow_id), None)
 
     def flows_of(self, kind: str) -> list[Flow]:
-        return [f for f in self.flows if f.kind == kind]
+        return self.index.flows_by_kind.get(kind, [])
 
     @property
     def time_span(self) -> tuple[float, float] | None:

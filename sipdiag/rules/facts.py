@@ -133,52 +133,6 @@ def nat_view(analysis: Analysis, msg: SipMessage, flow: Flow | None = None) -> N
     return view
 
 
-@dataclass
-class _Index:
-    """Lookups the NAT rules make per message, built once per analysis (busy captures have
-    thousands of messages: a scan per question would make the rules quadratic)."""
-
-    tx_of: dict[int, object]
-    flow_of: dict[int, Flow]
-    marked_response: dict[tuple, SipMessage]
-    """(dst ip, dst port, top Via host) → first response whose top Via has received= or rport=."""
-    nat_response: dict[tuple, SipMessage]
-    """(dst ip, dst port) → first response whose top Via received= is not its destination."""
-    requests_to: dict[tuple, list[SipMessage]]
-
-
-def index(analysis: Analysis) -> _Index:
-    cached = analysis.__dict__.get("_rules_index")
-    if cached is not None and cached[0] == len(analysis.messages):
-        return cached[1]
-    tx_of: dict[int, object] = {}
-    for t in analysis.transactions:
-        for m in (*t.requests, *t.responses, *([t.ack] if t.ack is not None else [])):
-            tx_of.setdefault(m.seq, t)
-    flow_of_seq: dict[int, Flow] = {}
-    for flow in analysis.flows:
-        for t in flow.transactions:
-            for m in (*t.requests, *t.responses, *([t.ack] if t.ack is not None else [])):
-                flow_of_seq.setdefault(m.seq, flow)
-    marked: dict[tuple, SipMessage] = {}
-    nat: dict[tuple, SipMessage] = {}
-    requests_to: dict[tuple, list[SipMessage]] = {}
-    for m in analysis.messages:
-        key = (m.dst.ip, m.dst.port)
-        if m.is_request:
-            requests_to.setdefault(key, []).append(m)
-            continue
-        v = m.top_via
-        if v is None or not (v.received or v.rport):
-            continue
-        marked.setdefault((*key, v.host), m)
-        if v.received and normalise_ip(v.received) != m.dst.ip:
-            nat.setdefault(key, m)
-    built = _Index(tx_of, flow_of_seq, marked, nat, requests_to)
-    analysis.__dict__["_rules_index"] = (len(analysis.messages), built)
-    return built
-
-
 def server_saw(analysis: Analysis, msg: SipMessage) -> tuple[str | None, int | None, SipMessage] | None:
     """(received, rport, response) from the top Via of a response to `msg`'s sender, or None.
 
@@ -187,8 +141,8 @@ def server_saw(analysis: Analysis, msg: SipMessage) -> tuple[str | None, int | N
     response sent back to the same address and port for the same Via sent-by host.
     """
     via = msg.top_via
-    idx = index(analysis)
-    t = idx.tx_of.get(msg.seq)
+    idx = analysis.index
+    t = idx.transaction_of.get(msg.seq)
     if t is not None and any(m is msg for m in t.requests):
         for r in t.responses:
             v = r.top_via
@@ -209,7 +163,7 @@ def nat_seen_as(analysis: Analysis, endpoint) -> tuple[str, SipMessage] | None:
     From the first response sent to `endpoint` whose top Via received= names another address
     (RFC 3581): on a LAN-side capture, the NAT's public side.
     """
-    r = index(analysis).nat_response.get((endpoint.ip, endpoint.port))
+    r = analysis.index.nat_response.get((endpoint.ip, endpoint.port))
     if r is None:
         return None
     v = r.top_via
@@ -291,7 +245,7 @@ def _compensation(analysis: Analysis, view: NatView, flow: Flow | None) -> None:
                 view.evidence = [t.request.origin]
                 return
     # 3. Requests sent back to the UA later go to the observed address and are answered.
-    for other in index(analysis).requests_to.get((seen_ip, seen_port), []):
+    for other in analysis.index.requests_to.get((seen_ip, seen_port), []):
         if other.seq > msg.seq and other.method in ("INVITE", "OPTIONS", "NOTIFY", "MESSAGE"):
             view.compensated = True
             view.how = (f"requests for this UA are sent to the observed address {view.seen} "
@@ -322,7 +276,7 @@ def facts_near(analysis: Analysis, kind: str, msg: SipMessage) -> list[LogFact]:
 
 
 def flow_of(analysis: Analysis, msg: SipMessage) -> Flow | None:
-    return index(analysis).flow_of.get(msg.seq)
+    return analysis.index.flow_of.get(msg.seq)
 
 
 def user_of(msg: SipMessage) -> str | None:

@@ -8,19 +8,13 @@ ROUTERS = ("proxy/sbc",)
 
 
 def _forwarded_copy(analysis, msg):
-    """The next copy of the same request sent on by the proxy, and its final response."""
-    for other in analysis.messages[msg.seq + 1 :]:
-        if (other.is_request and other.method == msg.method and other.call_id == msg.call_id
-                and other.cseq == msg.cseq and other.src.ip == msg.dst.ip):
-            return other
-    return None
+    """The next copy of the same request sent on by the proxy it was sent to."""
+    return analysis.index.next_copy(msg, msg.dst.ip)
 
 
 def _final_for(analysis, request):
-    for t in analysis.transactions:
-        if request in t.requests:
-            return t.final
-    return None
+    t = analysis.index.transaction_of.get(request.seq)
+    return t.final if t is not None else None
 
 
 @register
@@ -111,12 +105,7 @@ class IpInRequestUri(Rule):
 def _bindings(analysis, user):
     """(aor, observed source, origin) of successful registrations of `user` in any domain."""
     out = []
-    for flow in analysis.flows_of("registration"):
-        if flow.outcome != "registration-ok" or not flow.aor:
-            continue
-        aor_user = flow.aor.split(":", 1)[-1].split("@", 1)[0]
-        if aor_user != user:
-            continue
+    for flow in analysis.index.registered.get(user, ()):
         req = flow.transactions[-1].request
         out.append((flow.aor, req.src, flow.outcome_message.origin))
     return out

@@ -29,8 +29,7 @@ class NatBindingExpired(Rule):
             flow, reg = bindings[key]
             if reg.request.seq > t.request.seq:
                 continue
-            ua_later = any(x.src.ip == key[0] and x.src.port == key[1] and x.seq > t.request.seq
-                           for x in analysis.messages)
+            ua_later = analysis.index.sends_after(key[0], key[1], t.request.seq)
             idle = (t.request.time - reg.final.time) if t.request.time and reg.final.time else None
             yield self.finding(
                 f"{t.method} to {flow.aor} at its NAT binding {t.request.dst} got no answer",

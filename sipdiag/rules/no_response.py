@@ -15,7 +15,7 @@ class NoResponse(Rule):
 
     def check(self, analysis):
         groups: dict[tuple, list] = {}
-        flow_by_t = {id(t): f for f in analysis.flows for t in f.transactions}
+        flow_by_t = analysis.index.flow_of_transaction
         for t in analysis.transactions:
             if t.method == "ACK" or t.final is not None:
                 continue

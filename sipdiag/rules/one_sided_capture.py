@@ -27,7 +27,7 @@ class OneSidedCapture(Rule):
             parts.append("no packet at all from " + ", ".join(h.address for h in silent[:5])
                          + " although requests were sent there (host down/unreachable, or only one direction "
                          "was captured)")
-            first = next((m for m in analysis.messages if m.dst.ip == silent[0].address), None)
+            first = analysis.index.first_to_ip.get(silent[0].address)
             if first is not None:
                 evidence.append(first.origin)
         yield self.finding(

@@ -1,0 +1,100 @@
+"""Lookups over one analysis, built once by the flow layer and shared by rules and report.
+
+How this works: after transactions and flows are built, one pass over the messages and one
+over the transactions fill dictionaries keyed by what the rules ask about — the transaction
+and flow of a message, flows by kind, requests by destination, the copies of one request
+(Call-ID, CSeq, method) in trace order, successful registrations by user, the responses that
+carry RFC 3581 received=/rport= per destination. Every question a rule used to answer by
+scanning all messages or all flows is a dictionary lookup here, so the rules stay linear
+on busy captures. The index holds references only; it judges nothing.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+from ..sip.grammar import normalise_ip
+from ..sip.message import SipMessage
+from . import model as m
+from .model import Flow, Transaction
+
+
+@dataclass
+class AnalysisIndex:
+    """Dictionaries over messages, transactions and flows (see the module docstring)."""
+
+    transaction_of: dict[int, Transaction] = field(default_factory=dict)
+    """`seq` of a message → the transaction it belongs to (requests, responses, ACK of a non-2xx)."""
+    flow_of: dict[int, Flow] = field(default_factory=dict)
+    """`seq` of a message → its flow."""
+    flow_of_transaction: dict[int, Flow] = field(default_factory=dict)
+    """id() of a transaction → its flow."""
+    flows_by_kind: dict[str, list[Flow]] = field(default_factory=dict)
+    requests_to: dict[tuple, list[SipMessage]] = field(default_factory=dict)
+    """(dst ip, dst port) → requests sent there, in trace order."""
+    first_to_ip: dict[str, SipMessage] = field(default_factory=dict)
+    """dst ip → the first message sent to it."""
+    copies: dict[tuple, list[SipMessage]] = field(default_factory=dict)
+    """(method, Call-ID, CSeq) → every copy of that request (retransmissions, proxied copies) in trace order."""
+    registered: dict[str, list[Flow]] = field(default_factory=dict)
+    """user part of the AOR → registration flows of that user that ended registered."""
+    marked_response: dict[tuple, SipMessage] = field(default_factory=dict)
+    """(dst ip, dst port, top Via host) → first response whose top Via has received= or rport=."""
+    nat_response: dict[tuple, SipMessage] = field(default_factory=dict)
+    """(dst ip, dst port) → first response whose top Via received= is not its destination."""
+    sent_from: dict[tuple, list[int]] = field(default_factory=dict)
+    """(src ip, src port) → `seq` of every message sent from there, ascending."""
+
+    def next_copy(self, msg: SipMessage, sender_ip: str | None) -> SipMessage | None:
+        """The first later copy of request `msg` sent by `sender_ip` (a proxy passing it on)."""
+        for other in self.copies.get((msg.method, msg.call_id, msg.cseq), ()):
+            if other.seq > msg.seq and other.src.ip == sender_ip:
+                return other
+        return None
+
+    def sends_after(self, ip: str | None, port: int | None, seq: int) -> bool:
+        """Did (ip, port) send any message after position `seq`?"""
+        seqs = self.sent_from.get((ip, port))
+        return bool(seqs) and bisect_right(seqs, seq) < len(seqs)
+
+
+def build_index(messages: list[SipMessage], transactions: list[Transaction], flows: list[Flow]) -> AnalysisIndex:
+    idx = AnalysisIndex()
+    for t in transactions:
+        for msg in t.requests:
+            idx.transaction_of.setdefault(msg.seq, t)
+        for msg in t.responses:
+            idx.transaction_of.setdefault(msg.seq, t)
+        if t.ack is not None:
+            idx.transaction_of.setdefault(t.ack.seq, t)
+    for flow in flows:
+        idx.flows_by_kind.setdefault(flow.kind, []).append(flow)
+        for t in flow.transactions:
+            idx.flow_of_transaction.setdefault(id(t), flow)
+            for msg in t.requests:
+                idx.flow_of.setdefault(msg.seq, flow)
+            for msg in t.responses:
+                idx.flow_of.setdefault(msg.seq, flow)
+            if t.ack is not None:
+                idx.flow_of.setdefault(t.ack.seq, flow)
+        if flow.kind == "registration" and flow.outcome == m.REGISTRATION_OK and flow.aor:
+            user = flow.aor.split(":", 1)[-1].split("@", 1)[0]
+            idx.registered.setdefault(user, []).append(flow)
+    for msg in messages:
+        dst = msg.dst
+        key = (dst.ip, dst.port)
+        idx.sent_from.setdefault((msg.src.ip, msg.src.port), []).append(msg.seq)
+        if dst.ip is not None and dst.ip not in idx.first_to_ip:
+            idx.first_to_ip[dst.ip] = msg
+        if msg.method is not None:
+            idx.requests_to.setdefault(key, []).append(msg)
+            idx.copies.setdefault((msg.method, msg.call_id, msg.cseq), []).append(msg)
+            continue
+        v = msg.top_via
+        if v is None or not (v.received or v.rport):
+            continue
+        idx.marked_response.setdefault((*key, v.host), msg)
+        if v.received and normalise_ip(v.received) != dst.ip:
+            idx.nat_response.setdefault(key, msg)
+    return idx
