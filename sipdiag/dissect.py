@@ -17,11 +17,12 @@ from typing import Iterable, Iterator
 from .sip.framing import StreamFramer, looks_like_sip, split_datagram
 from .sip.message import Anomaly, SipMessage
 from .sip.parser import parse_message
-from .sources import Frame, LogEvent, Source, open_input
+from .sources import Endpoint, Frame, LogEvent, Source, open_input
 from .sources.capture import CaptureReader
 from .sources.textlogs.local import with_local_address
 
 Item = SipMessage | Anomaly | LogEvent
+MAX_SHARED_ENDPOINTS = 100_000
 
 
 def dissect(source: Source) -> Iterator[Item]:
@@ -42,10 +43,15 @@ def read_messages(path: str) -> tuple[Source, Iterator[Item]]:
 
 def _dissect_frames(frames: Iterable[Frame | LogEvent]) -> Iterator[Item]:
     framers: dict[tuple, StreamFramer] = {}
+    endpoints: dict[Endpoint, Endpoint] = {}
+    """One shared Endpoint per address: a capture has few addresses and many messages."""
     for frame in frames:
         if isinstance(frame, LogEvent):
             yield frame
             continue
+        if len(endpoints) < MAX_SHARED_ENDPOINTS:
+            frame.src = endpoints.setdefault(frame.src, frame.src)
+            frame.dst = endpoints.setdefault(frame.dst, frame.dst)
         if frame.end_of_stream:
             framer = framers.pop(frame.stream, None)
             problem = framer.finish() if framer is not None else None

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from conftest import SAMPLES, corpus_file, corpus_files
 from sipdiag.dissect import read_messages
+from sipdiag.errors import InputError
 from sipdiag.sip.framing import StreamFramer, looks_like_sip, split_datagram
 from sipdiag.sip.grammar import canonical_header, number
 from sipdiag.sip.headers import (
@@ -532,3 +533,96 @@ def test_header_value_parsers_never_raise(text):
     sdp = parse_sdp(text)
     for media in sdp.media:
         _ = media.codecs
+
+
+# --- the compact header index against the obvious eager parse ---------------------------------------
+
+def eager_headers(data: bytes) -> tuple[list[tuple[str, str]], bytes]:
+    """Header lines and body the plain way: split, unfold, expand compact names (RFC 3261 §7.3)."""
+    from sipdiag.sip.grammar import HEADER_LINE
+    from sipdiag.sip.parser import split_head
+
+    head, body, _ = split_head(data.lstrip(b"\r\n"))
+    headers: list[tuple[str, str]] = []
+    for line in head.decode("utf-8", "replace").split("\n")[1:]:
+        line = line.rstrip("\r")
+        if not line:
+            continue
+        if line[0] in " \t":
+            if headers:
+                headers[-1] = (headers[-1][0], f"{headers[-1][1]} {line.strip()}".strip())
+            continue
+        hm = HEADER_LINE.match(line)
+        if hm:
+            headers.append((canonical_header(hm.group(1)), hm.group(2).strip()))
+    return headers, body
+
+
+def assert_same_as_eager(m: SipMessage) -> None:
+    headers, body = eager_headers(m.raw)
+    assert m.headers == headers
+    assert m.body == body
+    for name in {n for n, _ in headers} | {"Via", "Call-ID", "X-Absent"}:
+        values = [v for n, v in headers if n.lower() == name.lower()]
+        assert m.header(name) == (values[0] if values else None)
+        assert m.header(name.upper()) == m.header(name)
+    first_call_id = next((v for n, v in headers if n == "Call-ID"), None)
+    assert m.call_id == (first_call_id.strip() or None if first_call_id is not None else None)
+    assert m.via_count == len(m.vias)
+    assert m.top_via == (m.vias[0] if m.vias else None)
+
+
+def test_compact_index_matches_the_eager_parse_on_real_messages(real_messages):
+    for m in real_messages:
+        assert_same_as_eager(m)
+
+
+def test_compact_index_matches_the_eager_parse_on_bundled_samples():
+    files = sorted(p for p in SAMPLES.rglob("*") if p.is_file() and p.suffix in (".pcap", ".pcapng", ".log", ".txt"))
+    seen = 0
+    for path in files:
+        try:
+            _, items = read_messages(str(path))
+            messages = [m for m in items if isinstance(m, SipMessage)]
+        except InputError:  # not every bundled file is a trace (README, configs)
+            continue
+        for m in messages:
+            assert_same_as_eager(m)
+        seen += len(messages)
+    assert seen > 200
+
+
+def test_compact_index_edge_cases():
+    m = parse(message("INVITE sip:b@example.com SIP/2.0", "Subject: first\r\n part", "garbage line",
+                      " continues subject", "v: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bK-2, SIP/2.0/TCP h2",
+                      "X-Ünïcødé: välue ", "x-ÜNÏCØDÉ: second", "Call-ID: second-call-id"))
+    assert m.header("subject") == "first part continues subject"
+    assert m.header_values("X-Ünïcødé") == ["välue", "second"]
+    assert m.call_id == "c1@example.com" and m.via_count == 3
+    assert_same_as_eager(m)
+    empty_first = parse(message("OPTIONS sip:b SIP/2.0").replace("Call-ID: c1@example.com",
+                                                                 "Call-ID:  \r\nCall-ID: later"))
+    assert empty_first.call_id is None and empty_first.header("Call-ID") == ""
+    lead = parse(b"\r\n\r\n" + message("OPTIONS sip:b SIP/2.0", body="hello").encode())
+    assert lead.body == b"hello" and lead.start_line == "OPTIONS sip:b SIP/2.0"
+
+
+def test_header_names_beyond_the_table_are_still_found(monkeypatch):
+    from sipdiag.sip import grammar
+
+    monkeypatch.setattr(grammar, "MAX_HEADER_NAMES", len(grammar._NAME_IDS))
+    monkeypatch.setattr(grammar, "_CANONICAL_OF", {})
+    m = parse(message("OPTIONS sip:b SIP/2.0", "X-Never-Seen-Before-1: one", "x-never-seen-before-1: two",
+                      "X-Never-Seen-Before-2: three"))
+    assert m.header_values("X-NEVER-SEEN-BEFORE-1") == ["one", "two"]
+    assert m.header("x-never-seen-before-2") == "three" and m.header("X-Never-Seen-Before-3") is None
+    assert m.call_id == "c1@example.com"
+    assert_same_as_eager(m)
+
+
+@FUZZ
+@given(st.one_of(st.binary(max_size=600), mutated()))
+def test_compact_index_matches_the_eager_parse_on_fuzzed_input(data):
+    result = parse_message(data, origin=HERE, transport="TCP")
+    if isinstance(result, SipMessage):
+        assert_same_as_eager(result)

@@ -94,7 +94,7 @@ class HostTracker:
             src.user_agents.append(product)
 
         if msg.is_request:
-            if msg.method == "REGISTER" and len(msg.vias) <= 1:
+            if msg.method == "REGISTER" and msg.via_count <= 1:
                 self.registers_sent[src_ip] = self.registers_sent.get(src_ip, 0) + 1
             if msg.method == "INVITE":
                 self.invites.setdefault(src_ip, set()).add(dst_ip)
@@ -102,7 +102,7 @@ class HostTracker:
         elif msg.cseq_method == "REGISTER" and msg.status and msg.status >= 200 and not forwarded:
             self.register_answers[src_ip] = self.register_answers.get(src_ip, 0) + 1
 
-        originated = (msg.is_request and len(msg.vias) <= 1) or (not msg.is_request and not forwarded)
+        originated = (msg.is_request and msg.via_count <= 1) or (not msg.is_request and not forwarded)
         if originated:
             self._advertised(src, msg)
 

@@ -755,7 +755,7 @@ class _Builder:
         src = msg.src
         # what the sender wrote itself (not a copy a proxy forwarded): only then do its Contact,
         # Via host and SDP address say something about the sender's own address
-        own = msg.seq not in self.a.forwarded and (not msg.is_request or len(msg.vias) <= 1)
+        own = msg.seq not in self.a.forwarded and (not msg.is_request or msg.via_count <= 1)
         for n, line in enumerate(text.split("\n")):
             if n == 0:
                 cls, note = "", ""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ..flow.logfacts import LogFact
 from ..flow.model import Analysis, Flow, Host
@@ -89,7 +90,7 @@ def nat_view(analysis: Analysis, msg: SipMessage, flow: Flow | None = None) -> N
     On a LAN-side capture the Contact agrees with the source; the server's responses then tell
     the public side (Via received=/rport=, RFC 3581), and the Contact port is compared with rport.
     """
-    if msg.src.ip is None or not msg.is_request or len(msg.vias) > 1 or msg.transport in ("WS", "WSS"):
+    if msg.src.ip is None or not msg.is_request or msg.via_count > 1 or msg.transport in ("WS", "WSS"):
         return None
     src_ip, src_port = msg.src.ip, msg.src.port
     contact = msg.contacts[0].uri if msg.contacts and msg.contacts[0].uri is not None else None
@@ -176,6 +177,7 @@ SHARED_V4 = ipaddress.ip_network("100.64.0.0/10")
 """RFC 6598 shared address space: the inside of a carrier-grade NAT."""
 
 
+@lru_cache(maxsize=65536)
 def is_private_ip(ip: str) -> bool:
     """Not reachable from the Internet: RFC 1918, ULA, link-local, loopback, site-local, CGN space.
 
@@ -193,6 +195,7 @@ def is_private_ip(ip: str) -> bool:
     return addr.is_private
 
 
+@lru_cache(maxsize=65536)
 def is_global_ip(ip: str) -> bool:
     """Routable on the Internet (Python's is_global, minus deprecated site-local fec0::/10)."""
     try:

@@ -9,7 +9,7 @@ def originated_views(analysis):
     """One NatView per (source, advertised contact/Via) of requests a UA originated."""
     seen: set[tuple] = set()
     for msg in analysis.messages:
-        if not msg.is_request or msg.method in ("ACK", "CANCEL", "BYE") or len(msg.vias) != 1:
+        if not msg.is_request or msg.method in ("ACK", "CANCEL", "BYE") or msg.via_count != 1:
             continue
         flow = flow_of(analysis, msg)
         view = nat_view(analysis, msg, flow)

@@ -31,7 +31,7 @@ class SdpPrivateMedia(Rule):
                 continue
             if msg.cseq_method not in OFFER_ANSWER_METHODS:
                 continue  # e.g. a 200 OK to OPTIONS lists capabilities (m=audio 9): no media flows
-            if msg.is_request and len(msg.vias) != 1:
+            if msg.is_request and msg.via_count != 1:
                 continue
             for media in sdp.media:
                 addr = media.connection

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from functools import lru_cache
 
 # RFC 3261 §25.1: token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~")
 TOKEN = r"[A-Za-z0-9\-.!%*_+`'~]+"
@@ -93,6 +94,47 @@ LIST_HEADERS = frozenset(
 # RFC 3261 §25.1 header line: field-name HCOLON field-value; HCOLON = *( SP / HTAB ) ":" SWS
 HEADER_LINE = re.compile(r"^([^:\s][^:]*?)[ \t]*:[ \t]*(.*)$")
 
+LIST_HEADERS_LOWER = frozenset(name.lower() for name in LIST_HEADERS)
+
+# Header names as small integers, so a message stores four integers per header line instead
+# of two strings (see SipMessage). The canonical names are taken in first; other names as
+# they are met, up to MAX_HEADER_NAMES (hostile input could invent millions): the rest share
+# OTHER_NAME and are compared by their spelled-out name.
+OTHER_NAME = 0
+MAX_HEADER_NAMES = 20_000
+_NAME_IDS: dict[str, int] = {}
+_CANONICAL_OF: dict[str, tuple[str, int]] = {}
+"""Spelling as written → (canonical name, id), for the names met while parsing."""
+
+
+def _take_name(low: str) -> int:
+    found = _NAME_IDS.get(low)
+    if found is None:
+        if len(_NAME_IDS) >= MAX_HEADER_NAMES:
+            return OTHER_NAME
+        found = _NAME_IDS[low] = len(_NAME_IDS) + 1
+    return found
+
+
+def header_id(name: str) -> int:
+    """The id of header `name` (any spelling, compact forms too); OTHER_NAME if never met."""
+    found = _NAME_IDS.get(name.lower())
+    if found is not None:
+        return found
+    return _NAME_IDS.get(canonical_header(name).lower(), OTHER_NAME)
+
+
+def header_name(written: str) -> tuple[str, int]:
+    """(canonical name, id) of a header name as written in a message."""
+    found = _CANONICAL_OF.get(written)
+    if found is not None:
+        return found
+    canonical = canonical_header(written)
+    found = (canonical, _take_name(canonical.lower()))
+    if len(_CANONICAL_OF) < MAX_HEADER_NAMES:
+        _CANONICAL_OF[written] = found
+    return found
+
 # RFC 3261 §19.1.1 SIP-URI = "sip:" [ userinfo ] hostport uri-parameters [ headers ]
 # The scheme comes first; RFC 3986 §3.1 scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).
 URI_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
@@ -151,6 +193,7 @@ def is_ip_literal(host: str | None) -> bool:
     return ":" in h and all(c in "0123456789abcdefABCDEF:." for c in h)
 
 
+@lru_cache(maxsize=65536)
 def normalise_ip(host: str) -> str:
     """Canonical text of an IP literal ('fe80:0:0::1' → 'fe80::1'); other hosts unchanged."""
     h = host.strip("[]")
@@ -173,3 +216,7 @@ def number(text: str | None, digits: int = 10) -> int | None:
     if not t or len(t) > digits or not (t.isascii() and t.isdigit()):
         return None
     return int(t)
+
+
+for _name in CANONICAL.values():
+    _take_name(_name.lower())

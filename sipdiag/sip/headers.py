@@ -14,6 +14,11 @@ from .grammar import AUTH_PARAM, CSEQ, URI_HOSTPORT, URI_SCHEME, VIA, is_ip_lite
 
 def split_list(value: str) -> list[str]:
     """Split a comma-separated header value, ignoring commas in quotes and <...>."""
+    if "," not in value:
+        item = value.strip()
+        return [item] if item else []
+    if '"' not in value and "<" not in value:
+        return [item for item in (part.strip() for part in value.split(",")) if item]
     out, buf, quoted, angle, escaped = [], [], False, 0, False
     for ch in value:
         if escaped:
@@ -60,6 +65,8 @@ def parse_params(text: str) -> dict[str, str | None]:
 
 
 def _split_semis(text: str) -> list[str]:
+    if '"' not in text:
+        return text.split(";")
     out, buf, quoted = [], [], False
     for ch in text:
         if ch == '"':

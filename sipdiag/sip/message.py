@@ -1,25 +1,24 @@
 """`SipMessage`: one SIP request or response with where it was seen, and `Anomaly`.
 
-A message keeps its raw bytes, its header lines in order (compact forms expanded, folded
-lines joined), and its body. Structured views (Via list, From/To, CSeq, digest parameters,
-SDP) are parsed on first use. Messages from the same wire event seen in several inputs (a
-capture and a log) are separate objects here; flows merge them.
+A message keeps its raw bytes and a compact index of its header lines (see `SipMessage`);
+header values, the body and structured views (Via, From/To, Contact, digest parameters,
+SDP) come from the raw bytes when asked for. Messages from the same wire event seen in
+several inputs (a capture and a log) are separate objects here; flows merge them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from typing import Sequence
 
 from ..sources.frame import Endpoint, Origin
-from .grammar import BOUNDARY, LIST_HEADERS, number
+from .grammar import BOUNDARY, LIST_HEADERS_LOWER, OTHER_NAME, canonical_header, header_id, number
 from .headers import (
     Credentials,
     NameAddr,
     Uri,
     Via,
     parse_credentials,
-    parse_cseq,
     parse_name_addr,
     parse_uri,
     parse_via,
@@ -43,7 +42,25 @@ class Anomaly:
 
 
 class SipMessage:
-    """A parsed SIP message and its provenance."""
+    """A parsed SIP message and its provenance, kept compact.
+
+    How this works: the message keeps its raw bytes and, per header line, four small integers
+    in one array (`_index`): the header name's id (`HEADER_NAMES`), where the line starts,
+    and where its value starts and ends in the decoded head. A header value is cut out of the
+    head when asked for; the head is decoded again each time (a few hundred bytes of UTF-8,
+    deterministic, cheaper than keeping a second copy). Call-ID and CSeq are read while
+    parsing; Via, From, To, Contact, the Request-URI, credentials and SDP are parsed on first
+    use and kept in slots. Nothing else is stored per message, so a capture's messages cost
+    about their raw size plus a few hundred bytes.
+    """
+
+    __slots__ = (
+        "origin", "time", "src", "dst", "transport", "raw", "start_line", "method", "request_uri",
+        "status", "reason", "anomalies", "direction", "ip_fragments", "tcp_segments", "tunnel",
+        "first_origin", "also_seen", "seq",
+        "_head_at", "_head_end", "_body_at", "_index", "_folded", "_call_id", "_cseq",
+        "_top_via", "_from", "_to", "_contacts", "_ruri", "_sdp", "_authorization", "_challenge",
+    )
 
     def __init__(
         self,
@@ -59,8 +76,13 @@ class SipMessage:
         request_uri: str | None,
         status: int | None,
         reason: str | None,
-        headers: list[tuple[str, str]],
-        body: bytes,
+        head_at: int,
+        head_end: int,
+        body_at: int,
+        index: Sequence[int],
+        folded: dict[int, str] | None = None,
+        call_id: str | None = None,
+        cseq: tuple[int, str] | None = None,
         anomalies: list[Anomaly] | None = None,
     ) -> None:
         self.origin = origin
@@ -74,8 +96,16 @@ class SipMessage:
         self.request_uri = request_uri
         self.status = status
         self.reason = reason
-        self.headers = headers
-        self.body = body
+        self._head_at = head_at
+        """raw[_head_at:_head_end] is the head (start line and headers), without leading CR/LF."""
+        self._head_end = head_end
+        self._body_at = body_at
+        self._index = index
+        """Per header line: name id, line start, value start, value end (offsets in the decoded head)."""
+        self._folded = folded
+        """Values of folded (multi-line) headers by header position, already joined."""
+        self._call_id = call_id
+        self._cseq = cseq
         self.anomalies = anomalies if anomalies is not None else []
         self.direction: str | None = None
         """For text logs: 'in' or 'out' as seen by the logging host."""
@@ -106,32 +136,87 @@ class SipMessage:
             return self.method
         return f"{self.status} {self.reason or ''}".strip()
 
+    @property
+    def body(self) -> bytes:
+        return self.raw[self._body_at:]
+
+    def _head(self) -> str:
+        return self.raw[self._head_at:self._head_end].decode("utf-8", "replace")
+
+    def _value(self, head: str, position: int) -> str:
+        folded = self._folded
+        if folded is not None and position in folded:
+            return folded[position]
+        i = position * 4
+        return head[self._index[i + 2]:self._index[i + 3]].strip()
+
+    @property
+    def headers(self) -> list[tuple[str, str]]:
+        """Every header line in order as (canonical name, value); compact forms expanded, folds joined."""
+        head = self._head()
+        index = self._index
+        out = []
+        for position in range(len(index) // 4):
+            line_at = index[position * 4 + 1]
+            name = canonical_header(head[line_at:head.index(":", line_at)])
+            out.append((name, self._value(head, position)))
+        return out
+
+    def _positions(self, name: str) -> list[int]:
+        """Positions of the header lines called `name` (case-insensitive, compact forms too)."""
+        wanted = header_id(name)
+        ids = self._index[0::4]
+        if wanted != OTHER_NAME:
+            if wanted not in ids:
+                return []
+            return [p for p, i in enumerate(ids) if i == wanted]
+        if OTHER_NAME not in ids:
+            return []
+        # a name the table never took in (it is full): compare the spelled-out names
+        low = canonical_header(name).lower()
+        head = self._head()
+        found = []
+        for p, i in enumerate(ids):
+            if i == OTHER_NAME:
+                line_at = self._index[p * 4 + 1]
+                if canonical_header(head[line_at:head.index(":", line_at)]).lower() == low:
+                    found.append(p)
+        return found
+
     def header(self, name: str) -> str | None:
         """First value of a header (canonical name, case-insensitive), or None."""
-        low = name.lower()
-        for n, v in self.headers:
-            if n.lower() == low:
-                return v
-        return None
+        wanted = header_id(name)
+        if wanted != OTHER_NAME:
+            try:
+                position = self._index[0::4].index(wanted)
+            except ValueError:
+                return None
+        else:
+            positions = self._positions(name)
+            if not positions:
+                return None
+            position = positions[0]
+        return self._value(self._head(), position)
 
     def header_values(self, name: str) -> list[str]:
         """All values of a header; list headers (Via, Contact, ...) split at commas."""
-        low = name.lower()
-        values = [v for n, v in self.headers if n.lower() == low]
-        canonical = next((n for n, _ in self.headers if n.lower() == low), name)
-        if canonical in LIST_HEADERS:
+        positions = self._positions(name)
+        if not positions:
+            return []
+        head = self._head()
+        values = [self._value(head, p) for p in positions]
+        if name.lower() in LIST_HEADERS_LOWER:
             return [item for v in values for item in split_list(v)]
         return values
 
     # -- structured views ----------------------------------------------------------------
-    @cached_property
+    @property
     def call_id(self) -> str | None:
-        v = self.header("Call-ID")
-        return v.strip() if v else None
+        return self._call_id
 
-    @cached_property
+    @property
     def cseq(self) -> tuple[int, str] | None:
-        return parse_cseq(self.header("CSeq"))
+        return self._cseq
 
     @property
     def cseq_number(self) -> int | None:
@@ -144,35 +229,71 @@ class SipMessage:
             return self.cseq[1]
         return self.method
 
-    @cached_property
+    @property
     def ruri(self) -> Uri | None:
-        return parse_uri(self.request_uri)
+        try:
+            return self._ruri
+        except AttributeError:
+            self._ruri = parse_uri(self.request_uri)
+            return self._ruri
 
-    @cached_property
+    @property
     def vias(self) -> list[Via]:
         return [v for v in (parse_via(x) for x in self.header_values("Via")) if v is not None]
 
-    @cached_property
+    @property
+    def via_count(self) -> int:
+        """len(self.vias), without parsing every Via when there is one line with one value."""
+        positions = self._positions("Via")
+        if len(positions) == 1:
+            head = self._head()
+            if "," not in self._value(head, positions[0]):
+                return 0 if self.top_via is None else 1
+        return len(self.vias)
+
+    @property
     def top_via(self) -> Via | None:
-        return self.vias[0] if self.vias else None
+        try:
+            return self._top_via
+        except AttributeError:
+            pass
+        top = None
+        for value in self.header_values("Via"):
+            top = parse_via(value)
+            if top is not None:
+                break
+        self._top_via = top
+        return top
 
-    @cached_property
+    @property
     def from_(self) -> NameAddr | None:
-        return parse_name_addr(self.header("From"))
+        try:
+            return self._from
+        except AttributeError:
+            self._from = parse_name_addr(self.header("From"))
+            return self._from
 
-    @cached_property
+    @property
     def to(self) -> NameAddr | None:
-        return parse_name_addr(self.header("To"))
+        try:
+            return self._to
+        except AttributeError:
+            self._to = parse_name_addr(self.header("To"))
+            return self._to
 
-    @cached_property
+    @property
     def contacts(self) -> list[NameAddr]:
-        return [c for c in (parse_name_addr(x) for x in self.header_values("Contact")) if c is not None]
+        try:
+            return self._contacts
+        except AttributeError:
+            self._contacts = [c for c in (parse_name_addr(x) for x in self.header_values("Contact")) if c is not None]
+            return self._contacts
 
-    @cached_property
+    @property
     def record_routes(self) -> list[NameAddr]:
         return [c for c in (parse_name_addr(x) for x in self.header_values("Record-Route")) if c is not None]
 
-    @cached_property
+    @property
     def routes(self) -> list[NameAddr]:
         return [c for c in (parse_name_addr(x) for x in self.header_values("Route")) if c is not None]
 
@@ -184,15 +305,25 @@ class SipMessage:
     def server(self) -> str | None:
         return self.header("Server")
 
-    @cached_property
+    @property
     def authorization(self) -> Credentials | None:
         """Authorization or Proxy-Authorization credentials, if any."""
-        return parse_credentials(self.header("Authorization") or self.header("Proxy-Authorization"))
+        try:
+            return self._authorization
+        except AttributeError:
+            self._authorization = parse_credentials(self.header("Authorization")
+                                                    or self.header("Proxy-Authorization"))
+            return self._authorization
 
-    @cached_property
+    @property
     def challenge(self) -> Credentials | None:
         """WWW-Authenticate or Proxy-Authenticate challenge, if any."""
-        return parse_credentials(self.header("WWW-Authenticate") or self.header("Proxy-Authenticate"))
+        try:
+            return self._challenge
+        except AttributeError:
+            self._challenge = parse_credentials(self.header("WWW-Authenticate")
+                                                or self.header("Proxy-Authenticate"))
+            return self._challenge
 
     @property
     def expires(self) -> int | None:
@@ -203,9 +334,16 @@ class SipMessage:
         v = self.header("Content-Type")
         return v.split(";")[0].strip().lower() if v else None
 
-    @cached_property
+    @property
     def sdp(self) -> SessionDescription | None:
         """The SDP body, also when it is one part of a multipart body."""
+        try:
+            return self._sdp
+        except AttributeError:
+            self._sdp = self._parse_sdp()
+            return self._sdp
+
+    def _parse_sdp(self) -> SessionDescription | None:
         ctype = self.content_type
         if not self.body or not ctype:
             return None
@@ -217,7 +355,7 @@ class SipMessage:
                     return parse_sdp(part_body.decode("utf-8", "replace"))
         return None
 
-    @cached_property
+    @property
     def body_parts(self) -> list[tuple[str, bytes]]:
         """(content type, body) of each part of a multipart body (RFC 2046 §5.1)."""
         m = BOUNDARY.search(self.header("Content-Type") or "")

@@ -11,8 +11,11 @@ as a bare `Anomaly`. Nothing here raises on peer input.
 
 from __future__ import annotations
 
+from array import array
+
 from ..sources.frame import Endpoint, Origin
-from .grammar import HEADER_LINE, REQUEST_LINE, STATUS_LINE, canonical_header, number
+from .grammar import HEADER_LINE, REQUEST_LINE, STATUS_LINE, header_name, number
+from .headers import parse_cseq
 from .message import Anomaly, SipMessage
 
 MANDATORY = ("Via", "From", "To", "Call-ID", "CSeq")
@@ -40,7 +43,8 @@ def parse_message(
     transport: str = "UDP",
 ) -> SipMessage | Anomaly:
     raw = data
-    data = data.lstrip(b"\r\n")
+    lead = len(data) - len(data.lstrip(b"\r\n"))
+    data = data[lead:] if lead else data
     head_bytes, body, terminated = split_head(data)
     head = head_bytes.decode("utf-8", "replace")
     lines = head.split("\n")
@@ -60,15 +64,26 @@ def parse_message(
         if not 100 <= status <= 699:
             anomalies.append(Anomaly("bad-status-code", f"status code {status} outside 100-699", origin))
 
-    headers: list[tuple[str, str]] = []
+    # one pass over the header lines: four integers per header (name id, line start, value
+    # start, value end in `head`), folded values joined aside, the few values checks need
+    index: list[int] = []
+    folded: dict[int, str] | None = None
+    names: list[str] = []
+    values: list[str] = []
+    line_at = len(lines[0]) + 1
     for line in lines[1:]:
+        at = line_at
+        line_at += len(line) + 1
         line = line.rstrip("\r")
         if not line:
             continue
         if line[0] in " \t":
-            if headers:
-                name, value = headers[-1]
-                headers[-1] = (name, f"{value} {line.strip()}".strip())
+            if names:
+                value = f"{values[-1]} {line.strip()}".strip()
+                values[-1] = value
+                if folded is None:
+                    folded = {}
+                folded[len(names) - 1] = value
             else:
                 anomalies.append(Anomaly("bad-header-line", f"continuation line before any header: {line[:80]!r}", origin))
             continue
@@ -76,13 +91,30 @@ def parse_message(
         if not hm:
             anomalies.append(Anomaly("bad-header-line", f"header line without a colon: {line[:80]!r}", origin))
             continue
-        headers.append((canonical_header(hm.group(1)), hm.group(2).strip()))
+        name, name_id = header_name(hm.group(1))
+        index += (name_id, at, at + hm.start(2), at + len(line))
+        names.append(name)
+        values.append(hm.group(2).strip())
 
     if not terminated:
         if head_bytes.endswith(b"\n") or not body:
             anomalies.append(Anomaly("unterminated-headers", "no empty line after the headers", origin))
 
-    msg = SipMessage(
+    call_id_text = cseq_text = length_text = None
+    for name, value in zip(names, values):
+        if name == "Call-ID":
+            if call_id_text is None:
+                call_id_text = value
+        elif name == "CSeq":
+            if cseq_text is None:
+                cseq_text = value
+        elif name == "Content-Length":
+            if length_text is None:
+                length_text = value
+    cseq = parse_cseq(cseq_text)
+    body_at = lead + len(head_bytes) + (len(data) - len(head_bytes) - len(body))
+    _check(names, method, cseq, cseq_text, length_text, body, transport, anomalies, origin)
+    return SipMessage(
         origin=origin,
         time=time,
         src=src,
@@ -94,39 +126,39 @@ def parse_message(
         request_uri=request_uri,
         status=status,
         reason=reason,
-        headers=headers,
-        body=body,
+        head_at=lead,
+        head_end=lead + len(head_bytes),
+        body_at=body_at,
+        index=array("H" if len(head) < 65536 else "I", index),
+        folded=folded,
+        call_id=call_id_text.strip() or None if call_id_text is not None else None,
+        cseq=cseq,
         anomalies=anomalies,
     )
-    _check(msg, msg.anomalies, origin)
-    return msg
 
 
-def _check(msg: SipMessage, anomalies: list[Anomaly], origin: Origin) -> None:
-    present = {n for n, _ in msg.headers}
+def _check(names, method, cseq, cseq_text, length_text, body, transport, anomalies, origin) -> None:
+    present = set(names)
     missing = [h for h in MANDATORY if h not in present]
     if missing:
         anomalies.append(Anomaly("missing-header", "missing mandatory header(s): " + ", ".join(missing), origin))
-    if "CSeq" in present:
-        if msg.cseq is None:
-            anomalies.append(Anomaly("bad-cseq", f"CSeq not understood: {msg.header('CSeq')[:80]!r}", origin))
-        elif msg.method and msg.cseq[1] != msg.method:
-            anomalies.append(
-                Anomaly("cseq-method-mismatch", f"CSeq method {msg.cseq[1]} differs from {msg.method}", origin)
-            )
-    cl = msg.header("Content-Length")
-    if cl is not None:
-        declared = number(cl)
+    if cseq_text is not None:
+        if cseq is None:
+            anomalies.append(Anomaly("bad-cseq", f"CSeq not understood: {cseq_text[:80]!r}", origin))
+        elif method and cseq[1] != method:
+            anomalies.append(Anomaly("cseq-method-mismatch", f"CSeq method {cseq[1]} differs from {method}", origin))
+    if length_text is not None:
+        declared = number(length_text)
         if declared is None:
-            anomalies.append(Anomaly("bad-content-length", f"Content-Length not a number: {cl[:40]!r}", origin))
-        elif declared > len(msg.body):
+            anomalies.append(Anomaly("bad-content-length", f"Content-Length not a number: {length_text[:40]!r}", origin))
+        elif declared > len(body):
             anomalies.append(
-                Anomaly("truncated-body", f"Content-Length {declared} but only {len(msg.body)} body bytes", origin)
+                Anomaly("truncated-body", f"Content-Length {declared} but only {len(body)} body bytes", origin)
             )
-        elif declared < len(msg.body) and msg.body[declared:].strip(b"\r\n\x00 "):
+        elif declared < len(body) and body[declared:].strip(b"\r\n\x00 "):
             anomalies.append(
-                Anomaly("content-length-mismatch", f"Content-Length {declared} but {len(msg.body)} body bytes follow",
+                Anomaly("content-length-mismatch", f"Content-Length {declared} but {len(body)} body bytes follow",
                         origin)
             )
-    elif msg.transport in ("TCP", "TLS") and msg.body:
+    elif transport in ("TCP", "TLS") and body:
         anomalies.append(Anomaly("missing-content-length", "stream message without Content-Length", origin))
