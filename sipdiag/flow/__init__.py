@@ -39,8 +39,7 @@ def build_analysis(inputs: list[tuple[InputSummary, list]]) -> Analysis:
             events.append(item)
     times = [msg.time for msg in messages if msg.time is not None]
     flows = build_flows(tracker.transactions, max(times) if times else None, tracker.orphan_responses)
-    transactions = tracker.transactions
-    return Analysis(
+    analysis = Analysis(
         inputs=[summary for summary, _items in inputs],
         messages=messages,
         anomalies=anomalies + tracker.anomalies,
@@ -51,5 +50,6 @@ def build_analysis(inputs: list[tuple[InputSummary, list]]) -> Analysis:
         log_facts=extract_facts(events),
         orphan_responses=tracker.orphan_responses,
         forwarded=hosts.forwarded,
-        index=build_index(messages, transactions, flows),
     )
+    analysis.index = build_index(analysis)
+    return analysis

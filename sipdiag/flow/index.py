@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from ..sip.grammar import normalise_ip
 from ..sip.message import SipMessage
 from . import model as m
-from .model import Flow, Transaction
+from .model import Analysis, Flow, Transaction
 
 
 @dataclass
@@ -45,6 +45,16 @@ class AnalysisIndex:
     """(dst ip, dst port) → first response whose top Via received= is not its destination."""
     sent_from: dict[tuple, list[int]] = field(default_factory=dict)
     """(src ip, src port) → `seq` of every message sent from there, ascending."""
+    flows_by_ip: dict[str, list[Flow]] = field(default_factory=dict)
+    """ip → flows with a transaction sent from or to it, in flow order."""
+    advertised: set[str] = field(default_factory=set)
+    """Every address some host advertises (the keys of all `Host.advertised`)."""
+    log_facts_by_kind: dict[str, list] = field(default_factory=dict)
+    """PBX log facts by kind, in log order."""
+    rtp_to: dict[tuple, int] = field(default_factory=dict)
+    """(dst ip, dst port) → RTP packets sent there (two captures of one event: the larger count, not the sum)."""
+    asterisk: bool = False
+    """An Asterisk PBX is in the trace: a host names it in Server/User-Agent, or a log line comes from res_pjsip."""
 
     def next_copy(self, msg: SipMessage, sender_ip: str | None) -> SipMessage | None:
         """The first later copy of request `msg` sent by `sender_ip` (a proxy passing it on)."""
@@ -59,17 +69,18 @@ class AnalysisIndex:
         return bool(seqs) and bisect_right(seqs, seq) < len(seqs)
 
 
-def build_index(messages: list[SipMessage], transactions: list[Transaction], flows: list[Flow]) -> AnalysisIndex:
+def build_index(analysis: Analysis) -> AnalysisIndex:
     idx = AnalysisIndex()
-    for t in transactions:
+    for t in analysis.transactions:
         for msg in t.requests:
             idx.transaction_of.setdefault(msg.seq, t)
         for msg in t.responses:
             idx.transaction_of.setdefault(msg.seq, t)
         if t.ack is not None:
             idx.transaction_of.setdefault(t.ack.seq, t)
-    for flow in flows:
+    for flow in analysis.flows:
         idx.flows_by_kind.setdefault(flow.kind, []).append(flow)
+        ips: dict[str, None] = {}
         for t in flow.transactions:
             idx.flow_of_transaction.setdefault(id(t), flow)
             for msg in t.requests:
@@ -78,10 +89,14 @@ def build_index(messages: list[SipMessage], transactions: list[Transaction], flo
                 idx.flow_of.setdefault(msg.seq, flow)
             if t.ack is not None:
                 idx.flow_of.setdefault(t.ack.seq, flow)
+            ips[t.client.ip] = ips[t.server.ip] = None
+        for ip in ips:
+            if ip is not None:
+                idx.flows_by_ip.setdefault(ip, []).append(flow)
         if flow.kind == "registration" and flow.outcome == m.REGISTRATION_OK and flow.aor:
             user = flow.aor.split(":", 1)[-1].split("@", 1)[0]
             idx.registered.setdefault(user, []).append(flow)
-    for msg in messages:
+    for msg in analysis.messages:
         dst = msg.dst
         key = (dst.ip, dst.port)
         idx.sent_from.setdefault((msg.src.ip, msg.src.port), []).append(msg.seq)
@@ -97,4 +112,14 @@ def build_index(messages: list[SipMessage], transactions: list[Transaction], flo
         idx.marked_response.setdefault((*key, v.host), msg)
         if v.received and normalise_ip(v.received) != dst.ip:
             idx.nat_response.setdefault(key, msg)
+    for host in analysis.hosts.values():
+        idx.advertised.update(host.advertised)
+        if any("asterisk" in ua.lower() for ua in host.user_agents):
+            idx.asterisk = True
+    idx.asterisk = idx.asterisk or any("res_pjsip" in (e.module or "") for e in analysis.log_events)
+    for fact in analysis.log_facts:
+        idx.log_facts_by_kind.setdefault(fact.kind, []).append(fact)
+    for summary in analysis.inputs:
+        for (_s, _sp, d, dp), n in summary.rtp_flows.items():
+            idx.rtp_to[(d, dp)] = max(idx.rtp_to.get((d, dp), 0), n)
     return idx

@@ -24,10 +24,10 @@ LOG_MATCH_WINDOW = 5.0
 
 
 def is_asterisk(analysis: Analysis, host: Host | None = None) -> bool:
-    hosts = [host] if host is not None else list(analysis.hosts.values())
-    for h in hosts:
-        if any("asterisk" in ua.lower() for ua in h.user_agents):
-            return True
+    if host is None:
+        return analysis.index.asterisk
+    if any("asterisk" in ua.lower() for ua in host.user_agents):
+        return True
     return any("res_pjsip" in (e.module or "") for e in analysis.log_events)
 
 
@@ -261,9 +261,7 @@ def facts_near(analysis: Analysis, kind: str, msg: SipMessage) -> list[LogFact]:
     """PBX log facts of `kind` about the same remote address as `msg`, close to it in time."""
     out = []
     remote = {str(msg.src), str(msg.dst)}
-    for fact in analysis.log_facts:
-        if fact.kind != kind:
-            continue
+    for fact in analysis.index.log_facts_by_kind.get(kind, ()):
         address = fact.fields.get("address")
         contact = fact.fields.get("contact", "")
         if address and address not in remote:

@@ -153,16 +153,14 @@ def _advertised(view) -> str:
 
 def _completed(analysis, ip: str) -> tuple[bool, str]:
     """Did the phone's calls (or, with no call, its registrations) complete? With a phrase saying so."""
-    def involves(flow):
-        return any(ip in (t.client.ip, t.server.ip) for t in flow.transactions)
-
-    calls = [f for f in analysis.flows_of("call") if involves(f)]
+    flows = analysis.index.flows_by_ip.get(ip, [])
+    calls = [f for f in flows if f.kind == "call"]
     if calls:
         ok = [f for f in calls if f.outcome == m.CALL_OK]
         if ok:
             return True, f"its call was answered ({ok[0].outcome_detail})"
         return False, f"none of its {len(calls)} call(s) was answered"
-    regs = [f for f in analysis.flows_of("registration") if involves(f)]
+    regs = [f for f in flows if f.kind == "registration"]
     if any(f.outcome in (m.REGISTRATION_OK, m.UNREGISTERED) for f in regs):
         return True, "it registered successfully"
     if regs:

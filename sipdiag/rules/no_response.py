@@ -31,7 +31,7 @@ class NoResponse(Rule):
             host = analysis.hosts.get(dst_ip) if dst_ip else None
             silent = host is not None and host.sent == 0
             provisional = any(t.provisional for t in ts)
-            advertised_private = any(dst in h.advertised for h in analysis.hosts.values())
+            advertised_private = dst in analysis.index.advertised
             reasons = []
             if advertised_private:
                 reasons.append(f"{dst} is an address a device advertises in Contact/Via, not where it is "

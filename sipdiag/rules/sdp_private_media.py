@@ -103,12 +103,10 @@ def _same_subnet(a: str, b: str) -> bool:
 
 
 def _rtp_towards(analysis, addr, port, lan_side: bool = False) -> str:
-    flows = {}
-    for summary in analysis.inputs:
-        flows.update(getattr(summary, "rtp_flows", {}) or {})
-    if not flows:
+    rtp_to = analysis.index.rtp_to
+    if not rtp_to:
         return "RTP is not in this trace, so whether audio flowed cannot be told."
-    inbound = sum(n for (s, sp, d, dp), n in flows.items() if d == addr and dp == port)
+    inbound = rtp_to.get((addr, port), 0)
     if lan_side and inbound:
         return (f"{inbound} RTP packets reached it in this capture: the far end (or a relay) sends media to the "
                 f"NAT's public side, which forwards it, so media works here.")
