@@ -53,6 +53,9 @@ class AnalysisIndex:
     """PBX log facts by kind, in log order."""
     rtp_to: dict[tuple, int] = field(default_factory=dict)
     """(dst ip, dst port) → RTP packets sent there (two captures of one event: the larger count, not the sum)."""
+    message_at: dict = field(default_factory=dict)
+    """Origin (file + frame or line) → the message seen there, in any input of the event."""
+    flow_by_id: dict[str, Flow] = field(default_factory=dict)
     asterisk: bool = False
     """An Asterisk PBX is in the trace: a host names it in Server/User-Agent, or a log line comes from res_pjsip."""
 
@@ -79,6 +82,7 @@ def build_index(analysis: Analysis) -> AnalysisIndex:
         if t.ack is not None:
             idx.transaction_of.setdefault(t.ack.seq, t)
     for flow in analysis.flows:
+        idx.flow_by_id[flow.id] = flow
         idx.flows_by_kind.setdefault(flow.kind, []).append(flow)
         ips: dict[str, None] = {}
         for t in flow.transactions:
@@ -97,6 +101,9 @@ def build_index(analysis: Analysis) -> AnalysisIndex:
             user = flow.aor.split(":", 1)[-1].split("@", 1)[0]
             idx.registered.setdefault(user, []).append(flow)
     for msg in analysis.messages:
+        idx.message_at.setdefault(msg.origin, msg)
+        for origin in msg.also_seen:
+            idx.message_at.setdefault(origin, msg)
         dst = msg.dst
         key = (dst.ip, dst.port)
         idx.sent_from.setdefault((msg.src.ip, msg.src.port), []).append(msg.seq)

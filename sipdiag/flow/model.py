@@ -204,7 +204,7 @@ class Analysis:
     """Lookups by message, transaction, flow kind, address and user (flow/index.py), built once."""
 
     def flow(self, flow_id: str) -> Flow | None:
-        return next((f for f in self.flows if f.id == flow_id), None)
+        return self.index.flow_by_id.get(flow_id)
 
     def flows_of(self, kind: str) -> list[Flow]:
         return self.index.flows_by_kind.get(kind, [])

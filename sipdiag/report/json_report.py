@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..flow.model import Analysis, Flow, Host
 from ..rules.base import Finding
+from ..rules.verdict import Verdict, decide
 from .listing import input_json
 
 SCHEMA = "sipdiag.analysis/1"
@@ -37,13 +38,31 @@ def host_json(host: Host) -> dict:
     }
 
 
-def analysis_json(analysis: Analysis, findings: list[Finding]) -> dict:
+def verdict_json(verdict: Verdict, ids: dict[int, str]) -> dict:
+    return {
+        "slug": verdict.slug,
+        "code": verdict.code,
+        "severity": verdict.severity,
+        "title": verdict.title,
+        "summary": verdict.summary,
+        "causes": [ids[id(f)] for f in verdict.causes],
+        "explains": [ids[id(f)] for f in verdict.explains],
+        "also": [ids[id(f)] for f in verdict.also],
+        "flows": verdict.flows,
+        "evidence": [o.to_json() for o in verdict.evidence],
+    }
+
+
+def analysis_json(analysis: Analysis, findings: list[Finding], verdicts: list[Verdict] | None = None) -> dict:
     per_input: dict[str, int] = {}
     for msg in analysis.messages:
         per_input[msg.origin.source] = per_input.get(msg.origin.source, 0) + 1
         for o in msg.also_seen:
             per_input[o.source] = per_input.get(o.source, 0) + 1
     span = analysis.time_span
+    if verdicts is None:
+        verdicts = decide(analysis, findings)
+    ids = {id(f): f"f{i}" for i, f in enumerate(findings, 1)}
     return {
         "schema": SCHEMA,
         "inputs": [input_json(s, per_input.get(s.path, 0)) for s in analysis.inputs],
@@ -55,8 +74,10 @@ def analysis_json(analysis: Analysis, findings: list[Finding]) -> dict:
             "warnings": sum(1 for f in findings if f.severity == "warning"),
             "time_span": list(span) if span else None,
         },
+        "verdict": verdict_json(verdicts[0], ids),
+        "verdicts": [verdict_json(v, ids) for v in verdicts],
         "hosts": [host_json(h) for h in analysis.hosts.values()],
         "flows": [flow_json(f) for f in analysis.flows],
-        "findings": [f.to_json() for f in findings],
+        "findings": [{"id": ids[id(f)], **f.to_json()} for f in findings],
         "anomalies": [a.to_json() for a in analysis.anomalies],
     }

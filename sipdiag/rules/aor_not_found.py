@@ -13,6 +13,13 @@ class AorNotFound(Rule):
     slug = "aor-not-found"
     severity = "error"
     name = "REGISTER authenticated, then 404: the registrar has no AOR for it"
+    role = "cause"
+    explains = {
+        "registration-failed": "same-flow",
+        "request-failed": "same-flow",
+        "call-failed": "same-user",
+        "no-response": "same-user",
+    }
 
     def check(self, analysis):
         for flow in analysis.flows_of("registration"):

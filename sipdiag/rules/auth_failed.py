@@ -12,6 +12,12 @@ class AuthFailed(Rule):
     slug = "auth-failed"
     severity = "error"
     name = "Credentials rejected: 403, or challenged again after sending credentials"
+    role = "cause"
+    explains = {
+        "registration-failed": "same-flow",
+        "request-failed": "same-flow",
+        "call-failed": "same-flow",
+    }
 
     def check(self, analysis):
         for flow in analysis.flows:

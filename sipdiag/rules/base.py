@@ -70,6 +70,12 @@ class Rule:
     slug: str = ""
     severity: str = "info"
     name: str = ""
+    role: str = "cause"
+    """What its findings are in a diagnosis: 'cause', 'symptom', 'outcome', 'capture' or 'internal'
+    (see verdict.py)."""
+    explains: dict[str, str] = {}
+    """Slugs of the rules whose findings this rule's findings account for → the link that must hold
+    ('same-flow', 'same-address', 'same-user'); the verdict puts those findings under this one."""
 
     def check(self, analysis: Analysis) -> Iterator[Finding]:  # pragma: no cover - interface
         raise NotImplementedError

@@ -12,6 +12,8 @@ class CallCancelled(Rule):
     slug = "call-cancelled"
     severity = "info"
     name = "Call cancelled by the caller before answer (CANCEL / 487)"
+    role = "outcome"
+    explains = {"call-failed": "same-flow"}
 
     def check(self, analysis):
         for flow in analysis.flows_of("call"):

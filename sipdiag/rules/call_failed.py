@@ -43,6 +43,7 @@ class CallFailed(Rule):
     slug = "call-failed"
     severity = "error"
     name = "Call attempt failed with a final error response"
+    role = "symptom"
 
     def check(self, analysis):
         for flow in analysis.flows_of("call"):

@@ -12,6 +12,7 @@ class CallOk(Rule):
     slug = "call-ok"
     severity = "info"
     name = "Call answered"
+    role = "outcome"
 
     def check(self, analysis):
         for flow in analysis.flows_of("call"):

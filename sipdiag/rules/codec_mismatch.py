@@ -22,6 +22,8 @@ class CodecMismatch(Rule):
     slug = "codec-mismatch"
     severity = "error"
     name = "No common codec: 488/606 or offer and answer do not overlap"
+    role = "cause"
+    explains = {"call-failed": "same-flow", "request-failed": "same-flow"}
 
     def check(self, analysis):
         for flow in analysis.flows_of("call"):

@@ -12,6 +12,12 @@ class ContactPortMismatch(Rule):
     slug = "contact-port-mismatch"
     severity = "warning"
     name = "Contact or Via port differs from the source port the packets use"
+    role = "cause"
+    explains = {
+        "no-response": "same-address",
+        "call-failed": "same-address",
+        "retransmissions": "same-address",
+    }
 
     def check(self, analysis):
         for view, flow in originated_views(analysis):

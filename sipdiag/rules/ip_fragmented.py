@@ -11,6 +11,8 @@ class IpFragmented(Rule):
     slug = "ip-fragmented"
     severity = "warning"
     name = "SIP over UDP larger than the MTU: IP-fragmented"
+    role = "capture"
+    explains = {"no-response": "same-flow", "call-failed": "same-flow", "retransmissions": "same-flow"}
 
     def check(self, analysis):
         msgs = [m for m in analysis.messages if m.ip_fragments > 1]

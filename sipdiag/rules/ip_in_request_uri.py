@@ -23,6 +23,8 @@ class IpInRequestUri(Rule):
     slug = "ip-in-request-uri"
     severity = "warning"
     name = "Request-URI names an IP address instead of a user@domain"
+    role = "cause"
+    explains = {"call-failed": "same-flow", "request-failed": "same-flow", "no-response": "same-flow"}
 
     def check(self, analysis):
         groups: dict[tuple, list] = {}

@@ -16,6 +16,8 @@ class MalformedSip(Rule):
     slug = "malformed-sip"
     severity = "warning"
     name = "Malformed or damaged SIP in the trace"
+    role = "cause"
+    explains = {"no-response": "same-flow", "request-failed": "same-flow", "call-failed": "same-flow"}
 
     def check(self, analysis):
         anomalies = list(analysis.anomalies)

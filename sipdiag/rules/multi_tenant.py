@@ -12,6 +12,8 @@ class MultiTenantAmbiguity(Rule):
     slug = "multi-tenant-ambiguity"
     severity = "error"
     name = "Same user in several domains, reached by an IP-literal request: wrong tenant possible"
+    role = "cause"
+    explains = {"ip-in-request-uri": "same-user", "call-failed": "same-user", "request-failed": "same-user"}
 
     def check(self, analysis):
         seen: set[str] = set()

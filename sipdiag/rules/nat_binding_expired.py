@@ -13,6 +13,12 @@ class NatBindingExpired(Rule):
     slug = "nat-binding-expired"
     severity = "error"
     name = "Requests to a registered phone's NAT binding go unanswered"
+    role = "cause"
+    explains = {
+        "no-response": "same-address",
+        "retransmissions": "same-address",
+        "call-failed": "same-address",
+    }
 
     def check(self, analysis):
         bindings = {}

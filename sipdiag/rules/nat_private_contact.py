@@ -25,6 +25,13 @@ class NatPrivateContact(Rule):
     slug = "nat-private-contact"
     severity = "warning"
     name = "UA advertises an address (Contact/Via) other than the one it is seen from: NAT"
+    role = "cause"
+    explains = {
+        "contact-port-mismatch": "same-address",
+        "no-response": "same-address",
+        "call-failed": "same-address",
+        "retransmissions": "same-address",
+    }
 
     def check(self, analysis):
         for views, flow in phone_views(analysis):

@@ -12,6 +12,7 @@ class NoResponse(Rule):
     slug = "no-response"
     severity = "error"
     name = "Request got no final response (timeout)"
+    role = "symptom"
 
     def check(self, analysis):
         groups: dict[tuple, list] = {}

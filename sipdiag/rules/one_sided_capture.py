@@ -11,6 +11,7 @@ class OneSidedCapture(Rule):
     slug = "one-sided-capture"
     severity = "warning"
     name = "Capture shows only part of the conversation"
+    role = "capture"
 
     def check(self, analysis):
         orphans = analysis.orphan_responses

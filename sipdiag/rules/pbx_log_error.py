@@ -26,6 +26,7 @@ class PbxLogError(Rule):
     slug = "pbx-log-error"
     severity = "warning"
     name = "The PBX log reports errors"
+    role = "cause"
 
     def check(self, analysis):
         handled = {id(f.event) for f in analysis.log_facts if f.kind in ("aor-not-found", "request-failed",

@@ -23,6 +23,7 @@ class RegistrationFailed(Rule):
     slug = "registration-failed"
     severity = "error"
     name = "REGISTER rejected with a final error response"
+    role = "symptom"
 
     def check(self, analysis):
         for flow in analysis.flows_of("registration"):

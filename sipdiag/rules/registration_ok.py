@@ -12,6 +12,7 @@ class RegistrationOk(Rule):
     slug = "registration-ok"
     severity = "info"
     name = "Registration accepted"
+    role = "outcome"
 
     def check(self, analysis):
         for flow in analysis.flows_of("registration"):

@@ -35,6 +35,7 @@ class RequestFailed(Rule):
     slug = "request-failed"
     severity = "warning"
     name = "Non-call request answered with an error (SUBSCRIBE, PUBLISH, NOTIFY, MESSAGE, ...)"
+    role = "symptom"
 
     def check(self, analysis):
         for flow in analysis.flows:

@@ -11,6 +11,7 @@ class Retransmissions(Rule):
     slug = "retransmissions"
     severity = "info"
     name = "SIP retransmissions (packet loss, slow or unreachable peer)"
+    role = "symptom"
 
     def check(self, analysis):
         answered = [t for t in analysis.transactions if t.final is not None and t.request_retransmissions]

@@ -11,6 +11,7 @@ class RuleCrashed(Rule):
     slug = "rule-crashed"
     severity = "warning"
     name = "Internal: a rule failed on this trace (the others still ran)"
+    role = "internal"
 
     def check(self, analysis):
         return iter(())

@@ -22,6 +22,7 @@ class SdpPrivateMedia(Rule):
     slug = "sdp-private-media"
     severity = "warning"
     name = "SDP media address differs from the sender's real address"
+    role = "cause"
 
     def check(self, analysis):
         seen: set[tuple] = set()

@@ -11,6 +11,13 @@ class ServerUnavailable(Rule):
     slug = "server-unavailable-503"
     severity = "error"
     name = "503 Service Unavailable from a server on the path"
+    role = "cause"
+    explains = {
+        "call-failed": "same-flow",
+        "registration-failed": "same-flow",
+        "request-failed": "same-flow",
+        "no-response": "same-flow",
+    }
 
     def check(self, analysis):
         for flow in analysis.flows:

@@ -11,6 +11,7 @@ class TcpSegmented(Rule):
     slug = "tcp-segmented"
     severity = "info"
     name = "SIP message split across TCP segments (reassembled)"
+    role = "capture"
 
     def check(self, analysis):
         msgs = [m for m in analysis.messages if m.tcp_segments > 1]

@@ -12,6 +12,8 @@ class UserBusy(Rule):
     slug = "user-busy"
     severity = "info"
     name = "Callee busy or rejected the call (486/600)"
+    role = "outcome"
+    explains = {"call-failed": "same-flow"}
 
     def check(self, analysis):
         for flow in analysis.flows_of("call"):
