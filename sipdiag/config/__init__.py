@@ -7,6 +7,8 @@ config file, or None when the file is not one (it is then read as a trace).
 
 from __future__ import annotations
 
+import os
+
 from ..errors import InputError
 from .model import PbxConfig, PjsipObject
 from .pjsip_conf import looks_like_pjsip_conf, parse_pjsip_conf
@@ -18,7 +20,12 @@ MAX_CONFIG = 4 << 20
 
 
 def read_config(path: str, config: PbxConfig) -> list[str] | None:
-    """Add the objects of `path` to `config` and return warnings; None if it is no config file."""
+    """Add the objects of `path` to `config` and return warnings; None if it is no config file.
+
+    Only regular files can be config: standard input (`-`), pipes and devices are left unread
+    for `sources.open_input`, which reads them once."""
+    if path == "-" or not os.path.isfile(path):
+        return None
     try:
         with open(path, "rb") as fh:
             data = fh.read(MAX_CONFIG + 1)

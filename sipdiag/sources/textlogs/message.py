@@ -61,12 +61,13 @@ STATUS_LINE = re.compile(r"^SIP/2\.0 \d{3}(?: .*)?$")
 # which keeps wrapped tails like `192.0.2.9:5160;branch=...` from passing for a header.
 _HEADER_NAME = re.compile(r"^([A-Za-z][A-Za-z0-9!%*_+`'~.-]*)[ \t]*:")
 _URI_SCHEMES = {"sip", "sips", "tel", "urn", "http", "https", "mailto"}
-_CONTENT_LENGTH = re.compile(r"^(?:Content-Length|l)[ \t]*:[ \t]*(\d+)[ \t]*$", re.IGNORECASE)
+_CONTENT_LENGTH = re.compile(r"^(?:Content-Length|l)[ \t]*:[ \t]*([0-9]{1,10})[ \t]*$", re.IGNORECASE)
 _CONTENT_TYPE = re.compile(r"^(?:Content-Type|c)[ \t]*:[ \t]*([^;\s]+)", re.IGNORECASE)
 # RFC 3261 §18.2.2: a response goes back over the transport its request came on, named in the
 # top Via; for a request the top Via names the transport it is sent over.
 _VIA_TRANSPORT = re.compile(r"^(?:Via|v)[ \t]*:[ \t]*SIP[ \t]*/[ \t]*2\.0[ \t]*/[ \t]*([A-Za-z]+)", re.IGNORECASE)
 _SDP_LINE = re.compile(r"^[a-z]=")
+_PORT = re.compile(r"[0-9]{1,5}\Z")  # ASCII digits only: str.isdigit() takes '³', which int() refuses
 
 
 def is_start_line(text: str) -> bool:
@@ -335,7 +336,7 @@ def parse_endpoint(text: str) -> Endpoint:
         host, _, port = text.rpartition(":")
     else:
         host, port = text, ""
-    return Endpoint(host or None, int(port) if port.isdigit() and int(port) < 65536 else None)
+    return Endpoint(host or None, int(port) if _PORT.match(port) and int(port) < 65536 else None)
 
 
 def make_frame(
