@@ -317,8 +317,11 @@ textio's line limit ("... the limit (--max-line ...")."""
 
 
 def lost_data(summary: InputSummary) -> InputWarning | None:
-    """The first warning that says part of the input was lost (damage, truncation, a limit), or None."""
-    return next((w for w in summary.warnings if _LOSS.search(w.text)), None)
+    """The warning that says part of the input was lost (damage, truncation, a limit), or None.
+
+    A limit that stopped reading comes first (a packet it cut is only its consequence)."""
+    lost = [w for w in summary.warnings if _LOSS.search(w.text)]
+    return next((w for w in lost if "stopped after" in w.text), lost[0] if lost else None)
 
 
 def _looks_binary(head: bytes) -> bool:

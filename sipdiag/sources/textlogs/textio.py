@@ -157,6 +157,12 @@ def _split_lines(physical: Iterator[str]) -> Iterator[str]:
         yield from pieces
 
 
+MAX_CUT_WARNINGS = 5
+"""Cut lines warned about one by one; further ones are counted in one warning at the end."""
+_KEEP = 1 << 30
+"""`InputSummary.warn` limit for the warning that says where reading stopped: never suppressed."""
+
+
 class LineStream:
     """Numbered lines with one line of look-ahead; counts the lines read into `summary.packets`."""
 
@@ -165,38 +171,43 @@ class LineStream:
         self._summary = summary
         self._next: tuple[int, str] | None = None
         self._number = 0
+        self._cut = 0
         self._advance()
 
     def _advance(self) -> None:
         try:
             text = next(self._lines)
         except StopIteration:
-            self._next = None
+            self._end()
             return
         except LimitReached as exc:
-            self._summary.warn(
-                Origin(self._summary.path, line=self._number + 1),
-                f"reading stopped after line {self._number}, the rest is not read: {exc}",
-            )
-            self._next = None
+            self._end(f"reading stopped after line {self._number}, the rest is not read: {exc}")
             return
         except (OSError, EOFError) as exc:  # gzip data that breaks off, a read error
-            self._summary.warn(
-                Origin(self._summary.path, line=self._number + 1),
-                f"file damaged after line {self._number}, the rest is lost: {exc}",
-            )
-            self._next = None
+            self._end(f"file damaged after line {self._number}, the rest is lost: {exc}")
             return
         self._number += 1
         self._summary.packets = self._number
         if type(text) is CutLine:
-            self._summary.warn(
-                Origin(self._summary.path, line=self._number),
-                f"line of {format_size(text.length)} cut after its first {format_size(len(text))}: longer than "
-                f"{format_size(_limits.LIMITS.max_line)}, the limit (--max-line, SIPDIAG_MAX_LINE)",
-            )
+            self._cut += 1
+            if self._cut <= MAX_CUT_WARNINGS:
+                self._summary.warn(
+                    Origin(self._summary.path, line=self._number),
+                    f"line of {format_size(text.length)} cut after its first {format_size(len(text))}: longer "
+                    f"than {format_size(_limits.LIMITS.max_line)}, the limit (--max-line, SIPDIAG_MAX_LINE)",
+                )
             text = str(text)
         self._next = (self._number, text)
+
+    def _end(self, problem: str | None = None) -> None:
+        self._next = None
+        if self._cut > MAX_CUT_WARNINGS:
+            self._summary.count("lines_cut", self._cut)
+            self._summary.warn(Origin(self._summary.path), f"{self._cut - MAX_CUT_WARNINGS} more lines cut at "
+                               "the limit (--max-line, SIPDIAG_MAX_LINE)", limit=_KEEP)
+            self._cut = 0
+        if problem is not None:
+            self._summary.warn(Origin(self._summary.path, line=self._number + 1), problem, limit=_KEEP)
 
     def peek(self) -> tuple[int, str] | None:
         """The next (line number, text) without consuming it; None at the end of the file."""
