@@ -257,6 +257,12 @@ def test_file_name_that_is_not_utf8(tmp_path):
     listing = sipdiag("messages", name)
     assert listing.returncode == 0 and b"\x1b" not in listing.stdout + listing.stderr
     assert lines(listing.stdout)[0].startswith(shown)
+    conf = os.fsencode(tmp_path) + b"/pjsip\xff.conf"
+    with open(conf, "wb") as fh:
+        fh.write(b"[10000]\ntype=endpoint\naors=10001\n\n[10001]\ntype=aor\n")
+    result = sipdiag("analyze", "--format", "json", name, conf)
+    assert b"\\udc" not in result.stdout  # JSON with \udcff escapes is not UTF-8 text
+    assert f"{tmp_path}/pjsip\\xff.conf" in [i["path"] for i in json.loads(result.stdout)["inputs"]]
     missing = sipdiag("messages", os.fsencode(tmp_path) + b"/gone\xff.pcap")
     assert lines(missing.stderr) == [f"sipdiag: error: {tmp_path}/gone\\xff.pcap: no such file"]
 

@@ -6,8 +6,9 @@ picks a reader and returns it. A reader is an iterable of `Frame | LogEvent` wit
 
 The input is opened once and its head read once: `-` (standard input), pipes and FIFOs
 cannot be opened again, so the reader gets an opener that replays the head, un-gzipped if
-the data was gzip'd, before the rest of the same stream (`_Replay`). A regular file may be
-iterated again (the opener then opens it afresh). A named pipe nobody writes to is not waited
+the data was gzip'd, before the rest of the same stream (`_Replay`); a plain regular file is
+simply rewound, and handed on as the real file it is. A regular file may be iterated again
+(the opener then opens it afresh). A named pipe nobody writes to is not waited
 on forever: `FIFO_WAIT` seconds, then it is refused. Terminals, block devices and sockets are
 refused. Inputs are named in messages and reports by `label()`: `<stdin>` for `-`, and the
 path with control characters and undecodable bytes shown escaped (`inert`).
@@ -209,24 +210,29 @@ def _open_fifo(path: str, name: str):
 
 
 class _Opener:
-    """The reader's opener: the first call hands on the stream already opened (head replayed);
-    later calls open a regular file afresh and refuse a stream, which cannot be read twice."""
+    """The reader's opener: the first call hands on the stream already opened, from its start
+    (a plain regular file rewound: a real file, with a descriptor; anything else with its head
+    replayed); later calls open a regular file afresh and refuse a stream, which cannot be read
+    twice."""
 
-    def __init__(self, path: str, name: str, head: bytes, stream, regular: bool) -> None:
+    def __init__(self, path: str, name: str, head: bytes, stream, regular: bool, rewind: bool) -> None:
         self._path = path
         self._name = name
         self._first = (head, stream)
         self._regular = regular
+        self._rewind = rewind
 
     def __call__(self) -> io.BufferedReader:
         if self._first is not None:
             head, stream = self._first
             self._first = None
+            if self._rewind:
+                stream.seek(0)
+                return stream
             return _buffered(_Replay(head, stream))
         if not self._regular:
             raise InputError(self._name, "is a stream and can be read only once")
-        fh, gzipped = _open_bytes(self._path, self._name)
-        return fh
+        return _open_bytes(self._path, self._name)[0]
 
     def close(self) -> None:
         if self._first is not None:
@@ -235,21 +241,27 @@ class _Opener:
 
 
 def _open_bytes(path: str, name: str | None = None):
-    """Open `path` for binary reading, transparently un-gzipping it. Returns (file, gzipped).
+    """Open `path` for binary reading, transparently un-gzipping it. Returns (file, gzipped, regular).
 
-    The file is read from its start; what was read to see whether it is gzip'd is replayed."""
+    The file is read from its start: a regular file is rewound after its first two bytes were
+    read to see whether it is gzip'd; a stream replays them."""
     name = label(path) if name is None else name
-    raw, owns, _regular = _open_stream(path, name)
+    raw, owns, regular = _open_stream(path, name)
     try:
-        magic = _read_full(raw, 2)
+        if regular:
+            fh = io.BufferedReader(raw, CHUNK)
+            magic = fh.read(2)
+            fh.seek(0)
+        else:
+            magic = _read_full(raw, 2)
+            fh = _buffered(_Replay(magic, raw, owns))
     except OSError as exc:
         if owns:
             raw.close()
         raise InputError(name, f"cannot read: {exc.strerror or exc}") from None
-    fh = _buffered(_Replay(magic, raw, owns))
     if magic == GZIP_MAGIC:
-        return open_gunzip(fh), True
-    return fh, False
+        return open_gunzip(fh), True, regular
+    return fh, False, regular
 
 
 def _read_head(fh) -> tuple[bytes, str | None]:
@@ -267,8 +279,7 @@ def open_input(path: str) -> Source:
     from . import capture, textlogs
 
     name = label(path)
-    regular = path != STDIN and os.path.isfile(path)
-    fh, gzipped = _open_bytes(path, name)
+    fh, gzipped, regular = _open_bytes(path, name)
     opener = None
     try:
         head, damage = _read_head(fh)
@@ -276,7 +287,7 @@ def open_input(path: str) -> Source:
             if damage is not None:
                 raise InputError(name, f"gzip file with no readable data: {damage}")
             raise InputError(name, "is empty" + (" after gunzip" if gzipped else ""))
-        opener = _Opener(path, name, head, fh, regular)
+        opener = _Opener(path, name, head, fh, regular, rewind=regular and not gzipped)
 
         if capture.is_capture(head):
             problem = capture.unreadable(head)
