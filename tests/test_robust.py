@@ -550,3 +550,12 @@ def test_every_truncation_of_a_capture_is_analysed_or_refused_with_one_line(tmp_
             assert errors[0].endswith(" packets read")
         elif suffix == ".pcap":  # no warning: the cut fell between two records
             assert len(content) in boundaries, (len(content), result.stderr)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "html"])
+@pytest.mark.parametrize("user_agent", [EVIL_UA, "Asterisk PBX " + "9" * 5000 + ".1"], ids=["controls", "digits"])
+def test_hostile_header_values_never_make_an_internal_error(tmp_path, fmt, user_agent):
+    capture = tmp_path / "hostile.pcap"
+    capture.write_bytes(pcap(register_exchange(user_agent, EVIL_CALL_ID, user_agent)))
+    result = sipdiag("analyze", "--format", fmt, "-o", tmp_path / "report", capture)
+    assert result.returncode == 1, result.stderr  # the 404 is an error finding
