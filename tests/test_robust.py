@@ -493,6 +493,9 @@ def test_limits_of_the_line_reader():
     assert got[2] == "after\r\n"
     assert isinstance(got[3], CutLine) and got[3].length == 3001
     assert got[4:] == ["mac\r" + "z" * 10]  # lone CRs are split later, by _split_lines
+    exact = b"x" * 1024 + b"\r\n" + b"y" * 1024 + b"\n" + b"z" * 1025 + b"\n"
+    got = list(_decoded_lines(io.BufferedReader(io.BytesIO(exact)), 1024))
+    assert [type(line) for line in got] == [str, str, CutLine] and got[:2] == ["x" * 1024 + "\r\n", "y" * 1024 + "\n"]
     utf16 = ("a\n" + "b" * 3000 + "\nc\n").encode("utf-16")
     got = list(_decoded_lines(io.BufferedReader(io.BytesIO(utf16)), 1024))
     assert got[0] == "a\n" and isinstance(got[1], CutLine) and got[2] == "c\n"

@@ -129,6 +129,10 @@ def _physical_lines(fh: BinaryIO, max_line: int) -> Iterator[tuple[bytes, int]]:
         if not max_line or len(line) < max_line or line.endswith(b"\n") or not more:
             yield line, 0
             continue
+        end = fh.peek(2)[:2]
+        if end[:1] in (b"\n", b"\r"):  # exactly `max_line` bytes long, then its line end
+            yield line + fh.read(2 if end == b"\r\n" else 1), 0
+            continue
         cr = line.rfind(b"\r", 0, len(line) - 1)
         if cr >= 0:  # lone CRs end lines here: deliver up to the last one, keep the rest
             yield line[: cr + 1], 0
