@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import stat
 import sys
 import traceback
 
@@ -209,7 +210,7 @@ def messages(ctx: click.Context, files: tuple[str, ...], fmt: str, anomalies: bo
         except SipdiagError as exc:
             if ctx.obj.get("debug"):
                 traceback.print_exc()
-            click.echo(f"sipdiag: error: {exc}", err=True)
+            click.echo(inert(f"sipdiag: error: {exc}"), err=True)
             failed = True
             continue
         summary = source.summary
@@ -352,10 +353,28 @@ def _emit(text: str, output: str | None, newline: bool = True) -> None:
         click.echo(text, nl=newline)
         return
     try:
-        with open(output, "w", encoding="utf-8", errors="backslashreplace") as fh:
+        with _open_output(output) as fh:
             fh.write(text + ("\n" if newline else ""))
     except OSError as exc:
         raise OutputError(output, exc.strerror or str(exc)) from None
+
+
+def _open_output(output: str):
+    """The report file, opened for writing; a named pipe nobody reads from is refused, not waited on."""
+    try:
+        is_fifo = stat.S_ISFIFO(os.stat(output).st_mode)
+    except (OSError, ValueError):
+        is_fifo = False
+    if not is_fifo:
+        return open(output, "w", encoding="utf-8", errors="backslashreplace")
+    try:
+        fd = os.open(output, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:
+            raise OutputError(output, "a named pipe (FIFO) that no program reads from") from None
+        raise
+    os.set_blocking(fd, True)
+    return open(fd, "w", encoding="utf-8", errors="backslashreplace")
 
 
 @main.command(name="rules")

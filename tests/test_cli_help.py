@@ -51,3 +51,18 @@ def test_standard_input_is_documented():
     assert "tcpdump -i any -w - port 5060 | sipdiag analyze -" in help_of("analyze")
     assert "`-` reads a capture or a text trace from a pipe" in README
     assert "(`-`: standard output)" in help_of("analyze") and "`-o -`: standard output" in README
+
+
+def test_internal_error_is_one_line_and_exit_3_with_or_without_debug(monkeypatch):
+    import sipdiag.analysis
+
+    def broken(paths):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(sipdiag.analysis, "analyze_paths", broken)
+    plain = CliRunner().invoke(main, ["analyze", "x.pcap"])
+    debug = CliRunner().invoke(main, ["--debug", "analyze", "x.pcap"])
+    assert plain.exit_code == debug.exit_code == 3
+    assert plain.stderr.splitlines() == ["sipdiag: internal error: RuntimeError: boom (run again with --debug for the "
+                                         "traceback, and please report it)"]
+    assert "Traceback" in debug.stderr and debug.stderr.splitlines()[-1] == plain.stderr.splitlines()[0]

@@ -562,3 +562,13 @@ def test_hostile_header_values_never_make_an_internal_error(tmp_path, fmt, user_
     capture.write_bytes(pcap(register_exchange(user_agent, EVIL_CALL_ID, user_agent)))
     result = sipdiag("analyze", "--format", fmt, "-o", tmp_path / "report", capture)
     assert result.returncode == 1, result.stderr  # the 404 is an error finding
+
+
+def test_output_to_a_fifo_nobody_reads_is_refused(tmp_path):
+    fifo = tmp_path / "report.fifo"
+    os.mkfifo(fifo)
+    result = sipdiag("analyze", "--format", "json", "-o", fifo, PCAP)
+    assert result.returncode == 2
+    assert lines(result.stderr) == [
+        f"sipdiag: error: cannot write {fifo}: a named pipe (FIFO) that no program reads from"
+    ]
