@@ -67,7 +67,7 @@ def _fail(ctx: click.Context, line: str, code: int) -> None:
 
 def _internal(ctx: click.Context, exc: BaseException) -> None:
     _fail(ctx, f"sipdiag: internal error: {type(exc).__name__}: {exc} "
-                      "(run again with --debug for the traceback, and please report it)", EXIT_INTERNAL)
+               "(run again with --debug for the traceback, and please report it)", EXIT_INTERNAL)
 
 
 def _flush_stdout() -> None:
