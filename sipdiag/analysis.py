@@ -9,6 +9,7 @@ from __future__ import annotations
 from .config import PbxConfig, read_config
 from .dissect import read_messages
 from .flow import Analysis, build_analysis
+from .sources import label
 from .sources.frame import InputSummary, InputWarning, Origin
 
 
@@ -20,8 +21,8 @@ def analyze_paths(paths: list[str]) -> Analysis:
     for path in paths:
         warnings = read_config(path, config)
         if warnings is not None:
-            summary = InputSummary(path, format="pbx-config")
-            summary.warnings = [InputWarning(Origin(path), w) for w in warnings]
+            summary = InputSummary(label(path), format="pbx-config")
+            summary.warnings = [InputWarning(Origin(label(path)), w) for w in warnings]
             config_inputs.append(summary)
             continue
         source, items = read_messages(path)

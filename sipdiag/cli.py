@@ -1,83 +1,194 @@
 """Command line: the only place that prints, picks exit codes and turns errors into messages.
 
 Exit codes: 0 = done, no error findings; 1 = at least one error finding (analyze);
-2 = bad input or usage (a file that cannot be read, an unknown option); 3 = internal error.
+2 = bad input, usage or output (a file that cannot be read at all, an unknown option, a report
+that cannot be written); 3 = internal error. An input damaged part-way (cut short, a limit
+reached) is analysed as far as it could be read, with one line on stderr saying what was lost
+and where, and the exit code follows the findings. `--debug` adds the traceback, never
+changes the code. Everything printed that comes from an input passes through `inert`.
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import stat
 import sys
+import traceback
 
 import click
 
 from . import __version__
-from .errors import SipdiagError, UsageError
+from .errors import OutputError, SipdiagError, UsageError
+from .inert import inert
 
-EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS}
 
 
 class _Group(click.Group):
-    """Turns sipdiag errors into one line and exit code 2; tracebacks only with --debug."""
+    """Turns sipdiag errors into one line and their exit code; tracebacks only with --debug."""
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            _flush_stdout()
+            return result
         except SipdiagError as exc:
-            if ctx.obj and ctx.obj.get("debug"):
-                raise
-            click.echo(f"sipdiag: error: {exc}", err=True)
-            ctx.exit(exc.exit_code)
+            _fail(ctx, f"sipdiag: error: {exc}", exc.exit_code)
         except (KeyboardInterrupt, BrokenPipeError):
-            ctx.exit(130)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            _silence_stdout()
+            ctx.exit(EXIT_INTERRUPTED)
+        except click.exceptions.Exit:
+            try:
+                _flush_stdout()
+            except OutputError as exc:
+                _fail(ctx, f"sipdiag: error: {exc}", exc.exit_code)
             raise
+        except (click.ClickException, click.Abort):
+            raise
+        except OSError as exc:
+            if exc.errno in _WRITE_ERRNOS and exc.filename is None:  # stdout: a full disk, /dev/full
+                _silence_stdout()
+                _fail(ctx, f"sipdiag: error: cannot write standard output: {exc.strerror or exc}", EXIT_BAD_INPUT)
+            _internal(ctx, exc)
         except Exception as exc:  # a bug in sipdiag: one clear line, the traceback with --debug
-            if ctx.obj and ctx.obj.get("debug"):
-                raise
-            click.echo(f"sipdiag: internal error: {type(exc).__name__}: {exc} "
-                       "(run again with --debug for the traceback, and please report it)", err=True)
-            ctx.exit(3)
+            _internal(ctx, exc)
+
+
+def _fail(ctx: click.Context, line: str, code: int) -> None:
+    """One line on stderr and exit `code`; with --debug the traceback first, same code."""
+    if ctx.obj and ctx.obj.get("debug"):
+        traceback.print_exc()
+    click.echo(inert(line), err=True)
+    ctx.exit(code)
+
+
+def _internal(ctx: click.Context, exc: BaseException) -> None:
+    _fail(ctx, f"sipdiag: internal error: {type(exc).__name__}: {exc} "
+               "(run again with --debug for the traceback, and please report it)", EXIT_INTERNAL)
+
+
+def _flush_stdout() -> None:
+    """Push out what is buffered for stdout now, so a write error is reported, not lost at exit."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+    except OSError as exc:
+        _silence_stdout()
+        raise OutputError("standard output", exc.strerror or str(exc)) from None
+
+
+def _silence_stdout() -> None:
+    """After stdout failed, send what is left to /dev/null so Python does not complain at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (a test runner's stream)
+        pass
+
+
+def _size(value: str | None) -> int | None:
+    from .sources.limits import parse_size
+
+    if value is None:
+        return None
+    try:
+        return parse_size(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def limit_options(command):
+    """The input limits (sources/limits.py) as options of a command that reads inputs."""
+    command = click.option(
+        "--max-ratio", metavar="N", callback=lambda c, p, v: _size(v),
+        help="Stop un-gzipping an input that expands more than N times its compressed size, once past "
+             "16 MiB (a compression bomb). Default 100, or SIPDIAG_MAX_RATIO; 0: no limit.")(command)
+    command = click.option(
+        "--max-expand", metavar="SIZE", callback=lambda c, p, v: _size(v),
+        help="Stop un-gzipping an input after SIZE bytes (K, M, G suffixes). Default 8G, or "
+             "SIPDIAG_MAX_EXPAND; 0: no limit.")(command)
+    command = click.option(
+        "--max-line", metavar="SIZE", callback=lambda c, p, v: _size(v),
+        help="Cut text-log lines longer than SIZE (the rest of the line is skipped). Default 1M, or "
+             "SIPDIAG_MAX_LINE; 0: no limit.")(command)
+    return command
+
+
+def _apply_limits(max_line: int | None, max_expand: int | None, max_ratio: int | None) -> None:
+    from .sources import limits
+
+    try:
+        env = limits.Limits.from_environ()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    limits.configure(max_line=env.max_line, max_expand=env.max_expand, max_ratio=env.max_ratio)
+    limits.configure(max_line=max_line, max_expand=max_expand, max_ratio=max_ratio)
+
+
+def _lost_line(summary, verb: str) -> str | None:
+    """The one stderr line for an input that lost data part-way, or None."""
+    from .sources import lost_data
+
+    lost = lost_data(summary)
+    if lost is None:
+        return None
+    unit = "packets" if summary.format.startswith("pcap") else "lines"
+    return f"sipdiag: warning: {lost}; {verb} the {summary.packets} {unit} read"
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sipdiag")
-@click.option("--debug", is_flag=True, help="Show Python tracebacks for internal errors.")
+@click.option("--debug", is_flag=True, help="Show Python tracebacks with the error messages (same exit codes).")
 @click.pass_context
 def main(ctx: click.Context, debug: bool) -> None:
     """sipdiag: find why SIP calls and registrations fail.
 
     Give it a capture (pcap, pcapng, gzip'd or not) or a text trace (Asterisk `pjsip set
-    logger` output, chan_sip debug, ngrep, FreeSWITCH siptrace, sngrep export).
+    logger` output, chan_sip debug, ngrep, FreeSWITCH siptrace, sngrep export). `-` reads
+    standard input: `tcpdump -w - | sipdiag analyze -`.
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True, allow_dash=True))
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "jsonl"]), default="text",
               show_default=True, help="text: one line per message; json: one document; jsonl: one object per line.")
 @click.option("--anomalies/--no-anomalies", default=True, show_default=True,
               help="Also list malformed or odd input (text format).")
+@limit_options
 @click.pass_context
-def messages(ctx: click.Context, files: tuple[str, ...], fmt: str, anomalies: bool) -> None:
+def messages(ctx: click.Context, files: tuple[str, ...], fmt: str, anomalies: bool, max_line: int | None,
+             max_expand: int | None, max_ratio: int | None) -> None:
     """List the SIP messages in FILES, one line each, like `tshark -Y sip`.
 
     Columns: file, frame (or L<line> for text logs), time relative to the first packet,
-    source -> destination, transport, request line or status line, Call-ID, CSeq.
+    source -> destination, transport, request line or status line, Call-ID, CSeq. `-` reads
+    standard input. Control characters from the input are shown escaped (\\x1b).
+
+    Exit status: 0 listed (inputs damaged part-way included: one warning line on stderr each
+    says what was lost), 2 an input could not be read at all or bad usage, 3 internal error.
     """
     from .dissect import read_messages
     from .report.listing import anomaly_line, input_json, message_json, message_line
     from .sip.message import Anomaly, SipMessage
+    from .sources import label as input_label
 
+    _apply_limits(max_line, max_expand, max_ratio)
+    _check_stdin_once(files)
     failed = False
     doc_inputs, doc_messages, doc_anomalies = [], [], []
     for path in files:
+        label = input_label(path)
         try:
             source, items = read_messages(path)
             count = 0
-            label = path
             for item in items:
                 base = source.summary.first_time
                 if isinstance(item, SipMessage):
@@ -98,8 +209,8 @@ def messages(ctx: click.Context, files: tuple[str, ...], fmt: str, anomalies: bo
                         doc_anomalies.append(item.to_json())
         except SipdiagError as exc:
             if ctx.obj.get("debug"):
-                raise
-            click.echo(f"sipdiag: error: {exc}", err=True)
+                traceback.print_exc()
+            click.echo(inert(f"sipdiag: error: {exc}"), err=True)
             failed = True
             continue
         summary = source.summary
@@ -108,13 +219,15 @@ def messages(ctx: click.Context, files: tuple[str, ...], fmt: str, anomalies: bo
             doc_inputs.append(info)
         elif fmt == "jsonl":
             click.echo(json.dumps({"type": "input", **info}))
-        else:
+        if fmt == "text":
             for w in summary.warnings:
-                click.echo(f"sipdiag: warning: {w}", err=True)
+                click.echo(inert(f"sipdiag: warning: {w}"), err=True)
             local = f"; logging host {summary.local_address}" if summary.local_address else ""
-            click.echo(f"# {path}: {summary.format}, {summary.packets} "
-                       f"{'packets' if summary.format.startswith('pcap') else 'lines'}, {count} SIP messages{local}",
-                       err=True)
+            click.echo(inert(f"# {label}: {summary.format}, {summary.packets} "
+                             f"{'packets' if summary.format.startswith('pcap') else 'lines'}, {count} SIP messages"
+                             f"{local}"), err=True)
+        elif (lost := _lost_line(summary, "listed")) is not None:
+            click.echo(inert(lost), err=True)
     if fmt == "json":
         click.echo(json.dumps({"schema": "sipdiag.messages/1", "inputs": doc_inputs,
                                "messages": doc_messages, "anomalies": doc_anomalies}, indent=2))
@@ -122,24 +235,27 @@ def messages(ctx: click.Context, files: tuple[str, ...], fmt: str, anomalies: bo
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True, allow_dash=True))
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True,
               help="text: terminal summary; json: the sipdiag.analysis/1 document; html: the self-contained "
                    "case report (give -o report.html).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
-              help="Write the report to this file instead of standard output.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Write the report to this file instead of standard output (`-`: standard output). "
+                   "Never one of the inputs.")
 @click.option("--redact", is_flag=True,
               help="Replace addresses, users, phone numbers, domains and names with consistent pseudonyms and "
                    "drop nonces and digest responses (html and json), so the report can be shared.")
 @click.option("-v", "--verbose", is_flag=True, help="Show every flow and each finding's observations.")
+@limit_options
 @click.pass_context
 def analyze(ctx: click.Context, files: tuple[str, ...], fmt: str, output: str | None, redact: bool,
-            verbose: bool) -> None:
+            verbose: bool, max_line: int | None, max_expand: int | None, max_ratio: int | None) -> None:
     """Find out why calls or registrations fail in FILES.
 
     Several FILES of one event (a capture and the PBX log of the same minute, the PBX's pjsip.conf
     or `pjsip show` output) are merged into one story: a message seen in both is one message with
-    two pieces of evidence.
+    two pieces of evidence. `-` reads a capture or log from standard input (pcap, pcapng, text,
+    gzip'd or not, told apart by content).
 
     \b
     Examples:
@@ -147,25 +263,43 @@ def analyze(ctx: click.Context, files: tuple[str, ...], fmt: str, output: str | 
       sipdiag analyze capture.pcap full.log pjsip.conf
       sipdiag analyze capture.pcap --format html -o report.html
       sipdiag analyze capture.pcap --format html --redact -o shareable.html
+      tcpdump -i any -w - port 5060 | sipdiag analyze -
 
-    Exit status: 0 no error findings, 1 at least one error finding, 2 unreadable input or bad usage,
-    3 internal error.
+    \b
+    Exit status:
+      0  no error findings
+      1  at least one error finding
+      2  an input cannot be read at all, bad usage, or the report cannot be written
+      3  internal error (a bug in sipdiag)
+
+    An input damaged part-way (cut short, a broken record, a limit reached) is analysed as far as
+    it could be read; one warning line per such input on stderr says what was lost and where, and
+    the exit status follows the findings.
     """
     from .analysis import analyze_paths
     from .rules import run_rules
 
+    _apply_limits(max_line, max_expand, max_ratio)
+    if output == "-":
+        output = None
     if redact and fmt == "text":
         raise UsageError("--redact works with --format html or --format json")
     if fmt == "html" and not output and sys.stdout.isatty():
         raise UsageError("the HTML report goes to a file: add -o report.html")
+    _check_stdin_once(files)
+    if output:
+        _check_not_an_input(output, files)
     analysis = analyze_paths(list(files))
     findings = run_rules(analysis)
+    for summary in analysis.inputs:
+        if (lost := _lost_line(summary, "analysed")) is not None:
+            click.echo(inert(lost), err=True)
     if fmt == "html":
         from .report.html import render_html
 
         _emit(render_html(analysis, findings, redact=redact), output)
         if output:
-            click.echo(f"sipdiag: wrote {output}", err=True)
+            click.echo(f"sipdiag: wrote {inert(output)}", err=True)
     elif fmt == "json":
         from .report.json_report import analysis_json
 
@@ -181,10 +315,13 @@ def analyze(ctx: click.Context, files: tuple[str, ...], fmt: str, output: str | 
         from .report.terminal import renderables
 
         if output:
-            with open(output, "w", encoding="utf-8") as fh:
-                console = Console(file=fh, width=110, force_terminal=False)
-                for r in renderables(analysis, findings, verbose):
-                    console.print(r)
+            import io
+
+            buffer = io.StringIO()
+            console = Console(file=buffer, width=110, force_terminal=False)
+            for r in renderables(analysis, findings, verbose):
+                console.print(r)
+            _emit(buffer.getvalue(), output, newline=False)
         else:
             console = Console()
             for r in renderables(analysis, findings, verbose):
@@ -192,15 +329,52 @@ def analyze(ctx: click.Context, files: tuple[str, ...], fmt: str, output: str | 
     ctx.exit(EXIT_FINDINGS if any(f.severity == "error" for f in findings) else EXIT_OK)
 
 
-def _emit(text: str, output: str | None) -> None:
-    if output:
+def _check_stdin_once(files: tuple[str, ...]) -> None:
+    if files.count("-") > 1:
+        raise UsageError("`-` (standard input) can be given only once")
+
+
+def _check_not_an_input(output: str, files: tuple[str, ...]) -> None:
+    """Refuse an output file that is one of the inputs (it would be overwritten before or after reading)."""
+    for path in files:
+        if path == "-":
+            continue
         try:
-            with open(output, "w", encoding="utf-8") as fh:
-                fh.write(text + "\n")
-        except OSError as exc:
-            raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
-    else:
-        click.echo(text)
+            same = os.path.samefile(path, output)
+        except (OSError, ValueError):
+            same = os.path.abspath(path) == os.path.abspath(output)
+        if same:
+            raise UsageError(f"-o {inert(output)} names an input ({inert(path)}); choose another file for the report")
+
+
+def _emit(text: str, output: str | None, newline: bool = True) -> None:
+    """Write the report to `output`, or to stdout when None; errors become OutputError (exit 2)."""
+    if not output:
+        click.echo(text, nl=newline)
+        return
+    try:
+        with _open_output(output) as fh:
+            fh.write(text + ("\n" if newline else ""))
+    except OSError as exc:
+        raise OutputError(output, exc.strerror or str(exc)) from None
+
+
+def _open_output(output: str):
+    """The report file, opened for writing; a named pipe nobody reads from is refused, not waited on."""
+    try:
+        is_fifo = stat.S_ISFIFO(os.stat(output).st_mode)
+    except (OSError, ValueError):
+        is_fifo = False
+    if not is_fifo:
+        return open(output, "w", encoding="utf-8", errors="backslashreplace")
+    try:
+        fd = os.open(output, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:
+            raise OutputError(output, "a named pipe (FIFO) that no program reads from") from None
+        raise
+    os.set_blocking(fd, True)
+    return open(fd, "w", encoding="utf-8", errors="backslashreplace")
 
 
 @main.command(name="rules")

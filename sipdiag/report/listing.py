@@ -1,7 +1,13 @@
-"""The `sipdiag messages` listing: one line per SIP message, like `tshark -Y sip`, or JSON."""
+"""The `sipdiag messages` listing: one line per SIP message, like `tshark -Y sip`, or JSON.
+
+A listing line is inert: the start line, Call-ID, CSeq, anomaly details and file name come
+from the input and pass through `inert` (ESC, OSC, CR and the other controls shown escaped);
+JSON escapes them by itself.
+"""
 
 from __future__ import annotations
 
+from ..inert import inert
 from ..sip.message import Anomaly, SipMessage
 from ..sources.frame import InputSummary
 
@@ -28,7 +34,7 @@ def relative_time(t: float | None, base: float | None) -> str:
 
 def message_line(msg: SipMessage, base: float | None, source_label: str) -> str:
     cseq = f"{msg.cseq[0]} {msg.cseq[1]}" if msg.cseq else "-"
-    return (
+    return inert(
         f"{source_label}  {where(msg)}  {relative_time(msg.time, base)}  "
         f"{str(msg.src):>21} -> {str(msg.dst):<21}  {msg.transport:<4}  "
         f"{msg.start_line}  [{msg.call_id or '-'}]  {cseq}"
@@ -36,7 +42,7 @@ def message_line(msg: SipMessage, base: float | None, source_label: str) -> str:
 
 
 def anomaly_line(anomaly: Anomaly, source_label: str) -> str:
-    return f"{source_label}  {where(anomaly)}  ! {anomaly.name}: {anomaly.detail}"
+    return inert(f"{source_label}  {where(anomaly)}  ! {anomaly.name}: {anomaly.detail}")
 
 
 def message_json(msg: SipMessage, base: float | None) -> dict:

@@ -903,7 +903,7 @@ def _key_transaction(b: _Builder, main: Finding | None, flow: Flow | None) -> Tr
 def _is_pjsip(analysis: Analysis, ua: str, main: Finding | None) -> bool:
     if any("res_pjsip" in (e.module or "") for e in analysis.log_events):
         return True
-    m = re.search(r"(\d+)\.\d+", ua)
+    m = re.search(r"([0-9]{1,9})\.[0-9]", ua)  # bounded: int() refuses 4300+ digits
     if m and int(m.group(1)) >= 21:
         return True
     return bool(main and isinstance(main.details, dict) and main.details.get("endpoint"))

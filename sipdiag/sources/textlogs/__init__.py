@@ -4,8 +4,8 @@ Each module here reads one text format. A reader class has:
 
 * `format`: the name shown to users (e.g. 'pjsip-logger');
 * `sniff(head: str) -> int`: 0..100, how sure it is that a file starting with `head` is its format;
-* `__init__(path, open_lines)`: `open_lines()` returns a fresh iterator of decoded lines
-  (`textio.line_opener`);
+* `__init__(path, open_lines)`: `open_lines()` returns an iterator of decoded lines
+  (`textio.line_opener`); `path` is the input's name as messages show it;
 * `summary`: an `InputSummary`, and `__iter__` yielding `Frame | LogEvent` in file order.
 
 `detect()` asks every reader and takes the most confident one (the first registered on a tie).
@@ -23,8 +23,11 @@ from ..frame import InputSummary  # noqa: F401  (re-exported for reader modules)
 READERS: list[type] = []
 
 
-def detect(path: str, head: bytes, gzipped: bool = False):
-    """Return a reader for the text file `path`, or None if no text format fits."""
+def detect(path: str, head: bytes, gzipped: bool = False, opener=None):
+    """Return a reader for the text input `path`, or None if no text format fits.
+
+    `head` is the input's first bytes (un-gzipped); `opener`, when given, returns the input's
+    binary stream from its start (the one `open_input` opened), else `path` is opened."""
     from .textio import decode_head, line_opener
 
     text = decode_head(head)
@@ -35,7 +38,7 @@ def detect(path: str, head: bytes, gzipped: bool = False):
             best, best_score = reader, score
     if best is None:
         return None
-    reader = best(path, line_opener(path))
+    reader = best(path, line_opener(opener if opener is not None else path))
     if gzipped:
         reader.summary.format += "+gzip"
     return reader

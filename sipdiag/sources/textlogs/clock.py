@@ -103,4 +103,5 @@ def _epoch(year: int, month: int, day: int, m: re.Match) -> float | None:
 
 
 def _fraction(digits: str | None) -> float:
+    digits = (digits or "")[:9]  # nanoseconds at most; int() refuses numbers of over 4300 digits
     return int(digits) / 10 ** len(digits) if digits else 0.0

@@ -44,7 +44,8 @@ _PREFIX = re.compile(
     r"(?:\[(?P<level>[A-Z]+)\] )?(?:(?P<module>[\w.-]+\.\w+):\d+ )?(?P<rest>.*)$"
 )
 _TRACE = re.compile(
-    r"^(?P<verb>recv|send) (?P<size>\d+) bytes (?:from|to) (?P<transport>[a-zA-Z]+)/(?P<address>\[[^\]]*\]:\d+)\S*"
+    r"^(?P<verb>recv|send) (?P<size>[0-9]{1,10}) bytes (?:from|to) (?P<transport>[a-zA-Z]+)"
+    r"/(?P<address>\[[^\]]*\]:\d+)\S*"
     r" at (?P<time>\d\d:\d\d:\d\d(?:\.\d+)?):\s*$"
 )
 _TRACE_START = re.compile(r"^(?:recv|send) \d+ b")

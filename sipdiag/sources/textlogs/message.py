@@ -18,8 +18,9 @@ message header: the message has ended). From the start line, `read_message` take
   SDP lines cut in two are joined back the same way (every SDP line is `x=...`, RFC 4566 §5).
 
 It stops early, with a warning, where the log goes on, at a new SIP start line (except inside
-a `message/sipfrag` body), at the end of the file, or after `MAX_LINES` lines. The payload is
-rebuilt with CRLF line ends, as the message had on the wire, and encoded as UTF-8.
+a `message/sipfrag` body), at the end of the file, or after `MAX_LINES` lines or
+`MAX_MESSAGE_CHARS` characters. The payload is rebuilt with CRLF line ends, as the message had
+on the wire, and encoded as UTF-8.
 
 The little SIP grammar this needs (start lines, header names, Content-Length) lives here and
 not in `sip/`, which sits above `sources/`: the parser proper still judges every message.
@@ -44,6 +45,9 @@ UNKNOWN = Endpoint(None, None)
 MAX_LINES = 5000
 """A message longer than this is cut (a runaway from binary garbage, not a real message)."""
 
+MAX_MESSAGE_CHARS = 4 << 20
+"""... and so is one of more characters than this (lines of up to `limits.max_line` each)."""
+
 WRAP_COLUMNS = 60
 """A non-header line is taken for the tail of a wrapped header only if the line before it plus
 the tail's first word would exceed this width: mail clients and terminals wrap at 66-80
@@ -61,12 +65,13 @@ STATUS_LINE = re.compile(r"^SIP/2\.0 \d{3}(?: .*)?$")
 # which keeps wrapped tails like `192.0.2.9:5160;branch=...` from passing for a header.
 _HEADER_NAME = re.compile(r"^([A-Za-z][A-Za-z0-9!%*_+`'~.-]*)[ \t]*:")
 _URI_SCHEMES = {"sip", "sips", "tel", "urn", "http", "https", "mailto"}
-_CONTENT_LENGTH = re.compile(r"^(?:Content-Length|l)[ \t]*:[ \t]*(\d+)[ \t]*$", re.IGNORECASE)
+_CONTENT_LENGTH = re.compile(r"^(?:Content-Length|l)[ \t]*:[ \t]*([0-9]{1,10})[ \t]*$", re.IGNORECASE)
 _CONTENT_TYPE = re.compile(r"^(?:Content-Type|c)[ \t]*:[ \t]*([^;\s]+)", re.IGNORECASE)
 # RFC 3261 §18.2.2: a response goes back over the transport its request came on, named in the
 # top Via; for a request the top Via names the transport it is sent over.
 _VIA_TRANSPORT = re.compile(r"^(?:Via|v)[ \t]*:[ \t]*SIP[ \t]*/[ \t]*2\.0[ \t]*/[ \t]*([A-Za-z]+)", re.IGNORECASE)
 _SDP_LINE = re.compile(r"^[a-z]=")
+_PORT = re.compile(r"[0-9]{1,5}\Z")  # ASCII digits only: str.isdigit() takes '³', which int() refuses
 
 
 def is_start_line(text: str) -> bool:
@@ -119,6 +124,8 @@ class _Cursor:
     summary: InputSummary
     marker: str | None
     count: int = 0
+    chars: int = 0
+    peeked_chars: int = 0
     stop: str = ""
     """Why the last section ended: 'blank', 'text' (a line that is no header), 'log' (the log goes
     on), 'start' (a new start line), 'eof' or 'long'."""
@@ -136,9 +143,10 @@ class _Cursor:
         if text is None:
             self.stop, self.stop_line = "log", number
             return None
-        if self.count >= MAX_LINES:
+        if self.count >= MAX_LINES or self.chars >= MAX_MESSAGE_CHARS:
             self.stop, self.stop_line = "long", number
             return None
+        self.peeked_chars = len(text)
         if self.marker and text.endswith(self.marker):
             return number, text[: -len(self.marker)], True
         return number, text, False
@@ -146,6 +154,7 @@ class _Cursor:
     def take(self) -> None:
         self.lines.take()
         self.count += 1
+        self.chars += self.peeked_chars
 
     def written_length(self, text: str, marked: bool) -> int:
         """Length of a line as the log wrote it (with its end-of-line marker)."""
@@ -302,7 +311,7 @@ def _stop_reason(cursor: _Cursor) -> str:
         "eof": "the file ends",
         "log": f"the log goes on at line {cursor.stop_line}",
         "start": f"a new message starts at line {cursor.stop_line}",
-        "long": f"cut after {MAX_LINES} lines",
+        "long": f"cut after {cursor.count} lines (at most {MAX_LINES} lines or {MAX_MESSAGE_CHARS:,} characters)",
     }.get(cursor.stop, "")
 
 
@@ -335,7 +344,7 @@ def parse_endpoint(text: str) -> Endpoint:
         host, _, port = text.rpartition(":")
     else:
         host, port = text, ""
-    return Endpoint(host or None, int(port) if port.isdigit() and int(port) < 65536 else None)
+    return Endpoint(host or None, int(port) if _PORT.match(port) and int(port) < 65536 else None)
 
 
 def make_frame(

@@ -21,7 +21,7 @@ from .asterisk import SNIFF_PREFIX, AsteriskReader, MessageHeader, any_line_matc
 from .message import parse_endpoint
 
 _HEADER = re.compile(
-    r"^<--- (?P<verb>Received|Transmitting) SIP (?:request|response)(?: \((?P<size>\d+) bytes\))?"
+    r"^<--- (?P<verb>Received|Transmitting) SIP (?:request|response)(?: \((?P<size>[0-9]{1,10}) bytes\))?"
     r" (?:from|to) (?P<transport>[A-Za-z]+):(?P<address>\S+) --->\s*$"
 )
 _SNIFF = re.compile(SNIFF_PREFIX + r"<--- (?:Received|Transmitting) SIP (?:request|response)\b")
