@@ -395,7 +395,9 @@ def explain(rule: str) -> None:
     found = rule_by_name(rule)
     if found is None:
         raise UsageError(f"no rule named {rule!r}; `sipdiag rules` lists them")
-    click.echo(f"{found.code} {found.slug} ({found.severity}): {found.name}\n")
+    click.echo(f"{found.code} {found.slug} ({found.severity}): {found.name}")
+    links = ", ".join(f"{slug} ({link.replace('-', ' ')})" for slug, link in found.explains.items())
+    click.echo(f"Role in a verdict: {found.role}" + (f"; explains {links}" if links else "") + "\n")
     click.echo(found.doc())
 
 

@@ -16,6 +16,7 @@ from rich.text import Text
 from ..flow.model import Analysis
 from ..inert import inert
 from ..rules.base import Finding
+from ..rules.verdict import OK_SLUG, Verdict, plural, decide
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 OUTCOME_STYLE = {"registration-ok": "green", "call-ok": "green", "ok": "green", "unregistered": "green",
@@ -31,7 +32,17 @@ def _evidence(origins) -> str:
     return inert(", ".join(str(o) for o in origins[:4]) + (" …" if len(origins) > 4 else ""))
 
 
-def renderables(analysis: Analysis, findings: list[Finding], verbose: bool = False) -> list:
+MAX_TABLE_ROWS = 20
+"""Rows of the flows and hosts tables, and problem classes shown, without --verbose."""
+MAX_EXAMPLES = 3
+"""Instances of one problem class (and symptoms under it) named without --verbose."""
+
+
+def renderables(analysis: Analysis, findings: list[Finding], verbose: bool = False,
+                verdicts: list[Verdict] | None = None) -> list:
+    """The summary: inputs, the verdict first, then the other problems, flows, hosts, the rest."""
+    if verdicts is None:
+        verdicts = decide(analysis, findings)
     out: list = []
     inputs = Table.grid(padding=(0, 1))
     for s in analysis.inputs:
@@ -41,14 +52,31 @@ def renderables(analysis: Analysis, findings: list[Finding], verbose: bool = Fal
         for w in s.warnings[:5]:
             inputs.add_row("", _t(f"warning: {w.text}", "yellow"))
     out.append(inputs)
-    out.append(Text(f"{len(analysis.messages)} SIP messages, {len(analysis.transactions)} transactions, "
-                    f"{len(analysis.flows)} flows", style="dim"))
+    out.append(Text(f"{plural(len(analysis.messages), 'SIP message')}, "
+                    f"{plural(len(analysis.transactions), 'transaction')}, {plural(len(analysis.flows), 'flow')}",
+                    style="dim"))
+
+    shown_verdicts = verdicts if verbose else verdicts[:MAX_TABLE_ROWS]
+    out.append(_verdict_panel(verdicts[0], verbose, lead=True))
+    others = shown_verdicts[1:]
+    for v in others[:MAX_EXAMPLES] if not verbose else others:
+        out.append(_verdict_panel(v, verbose, lead=False))
+    if not verbose and len(others) > MAX_EXAMPLES:
+        more = Table(title="More problems", title_justify="left", show_edge=False, show_header=False)
+        more.add_column()
+        more.add_column()
+        for v in others[MAX_EXAMPLES:]:
+            more.add_row(Text(v.severity.upper(), style=STYLE.get(v.severity, "")),
+                         _t(f"{v.code} {v.slug}: {v.title}"))
+        if len(verdicts) > len(shown_verdicts):
+            more.add_row("…", Text(f"{len(verdicts) - len(shown_verdicts)} more (use --verbose)"))
+        out.append(more)
 
     if analysis.flows:
         flows = Table(title="Flows", title_justify="left", show_edge=False, header_style="bold")
         for col in ("id", "kind", "target / AOR", "outcome", "detail"):
             flows.add_column(col)
-        shown = analysis.flows if verbose or len(analysis.flows) <= 30 else analysis.flows[:30]
+        shown = analysis.flows if verbose else analysis.flows[:MAX_TABLE_ROWS]
         for f in shown:
             flows.add_row(_t(f.id), _t(f.kind), _t(f.aor or "-"),
                           _t(f.outcome, OUTCOME_STYLE.get(f.outcome, "red")), _t(f.outcome_detail))
@@ -60,32 +88,78 @@ def renderables(analysis: Analysis, findings: list[Finding], verbose: bool = Fal
         hosts = Table(title="Hosts", title_justify="left", show_edge=False, header_style="bold")
         for col in ("address", "role", "user agent / server", "advertises"):
             hosts.add_column(col)
-        for h in analysis.hosts.values():
+        all_hosts = list(analysis.hosts.values())
+        shown_hosts = all_hosts if verbose else all_hosts[:MAX_TABLE_ROWS]
+        for h in shown_hosts:
             hosts.add_row(_t(h.address), _t(h.role), _t(", ".join(h.user_agents[:2]) or "-"),
                           _t(", ".join(sorted(h.advertised)[:3]) or "-"))
+        if len(shown_hosts) < len(all_hosts):
+            hosts.add_row("…", f"{len(all_hosts) - len(shown_hosts)} more (use --verbose)", "", "")
         out.append(hosts)
 
-    main = [f for f in findings if f.severity != "info"]
-    info = [f for f in findings if f.severity == "info"]
-    if not main:
-        out.append(Text("No errors or warnings.", style="bold green"))
-    for f in main:
-        body = [_t(f.title, "bold", newlines=True), Text(""),
-                Text("Cause: ", style="bold").append(_t(f.cause, newlines=True)),
-                Text(""), Text("Fix:", style="bold"), _t(f.fix, newlines=True)]
+    placed = {id(f) for v in verdicts for f in (*v.causes, *v.explains, *v.also)}
+    rest = [f for f in findings if id(f) not in placed]
+    if rest:
+        table = Table(title="Other findings", title_justify="left", show_edge=False, show_header=False)
+        table.add_column()
+        table.add_column()
+        table.add_column(style="dim")
+        for group in _grouped(rest, verbose):
+            first = group[0]
+            label = f"{first.code} {first.slug}" + (f" × {len(group):,}" if len(group) > 1 else "")
+            table.add_row(Text(label, style=STYLE.get(first.severity, "")), _t(first.title),
+                          Text(_evidence(first.evidence[:2])))
+        out.append(table)
+    return out
+
+
+def _grouped(findings: list[Finding], verbose: bool) -> list[list[Finding]]:
+    """One group per rule (each instance its own group with --verbose), in first-seen order."""
+    if verbose:
+        return [[f] for f in findings]
+    groups: dict[str, list[Finding]] = {}
+    for f in findings:
+        groups.setdefault(f.slug, []).append(f)
+    return list(groups.values())
+
+
+def _verdict_panel(v: Verdict, verbose: bool, lead: bool) -> Panel:
+    style = STYLE.get(v.severity, "green") if v.slug != OK_SLUG else "green"
+    f = v.finding
+    body = [_t(v.title, "bold", newlines=True)]
+    if f is None:
+        body += [Text(""), _t(v.summary, newlines=True)]
+    else:
+        body += [Text(""), Text("Cause: ", style="bold").append(_t(f.cause, newlines=True)),
+                 Text(""), Text("Fix:", style="bold"), _t(f.fix, newlines=True)]
         if f.observations and verbose:
             body.append(Text(""))
             for text, origins in f.observations:
                 body.append(_t(f"• {text}  [{_evidence(origins)}]", newlines=True))
+        if len(v.causes) > 1:
+            body += [Text(""), Text(f"{len(v.causes):,} instances, e.g.:", style="bold")]
+            examples = v.causes if verbose else v.causes[:MAX_EXAMPLES]
+            for c in examples:
+                body.append(_t(f"• {c.title}  [{_evidence(c.evidence[:1])}]", newlines=True))
+            if len(examples) < len(v.causes):
+                body.append(Text(f"• … {len(v.causes) - len(examples):,} more (use --verbose)", style="dim"))
         body += [Text(""), Text(f"Evidence: {_evidence(f.evidence)}", style="dim")]
-        title = Text(f.severity.upper(), style=STYLE[f.severity]).append(f" {f.code} {f.slug}")
-        out.append(Panel(Group(*body), title=title, title_align="left", border_style=STYLE[f.severity]))
-    if info:
-        table = Table(title="Information", title_justify="left", show_edge=False, show_header=False)
-        table.add_column(style="cyan")
-        table.add_column()
-        table.add_column(style="dim")
-        for f in info:
-            table.add_row(_t(f"{f.code} {f.slug}"), _t(f.title), Text(_evidence(f.evidence[:2])))
-        out.append(table)
-    return out
+    for heading, items in (("Explains (symptoms of this cause):", v.explains), ("Worth a look:", v.also)):
+        if not items:
+            continue
+        body += [Text(""), Text(heading, style="bold")]
+        for group in _grouped(items, verbose)[: None if verbose else MAX_EXAMPLES]:
+            first = group[0]
+            count = f" × {len(group):,}" if len(group) > 1 else ""
+            body.append(Text(f"• {first.code} {first.slug}{count}: ", style=STYLE.get(first.severity, ""))
+                        .append(_t(first.title)).append(Text(f"  [{_evidence(first.evidence[:1])}]", style="dim")))
+        hidden = len(_grouped(items, verbose)) - MAX_EXAMPLES
+        if not verbose and hidden > 0:
+            body.append(Text(f"• … {hidden} more kinds (use --verbose)", style="dim"))
+    label = "VERDICT" if lead else "ALSO"
+    if v.slug == OK_SLUG:
+        title = Text(f"{label} ", style="bold green").append("ok")
+    else:
+        title = Text(f"{label} ", style="bold").append(Text(v.severity.upper(), style=STYLE.get(v.severity, ""))) \
+            .append(f" {v.code} {v.slug}")
+    return Panel(Group(*body), title=title, title_align="left", border_style=style)

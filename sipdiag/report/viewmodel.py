@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from .. import __version__
 from ..flow.model import Analysis, Flow, Host, Transaction
 from ..rules.base import Finding
+from ..rules.verdict import Verdict, decide
 from ..sip.grammar import canonical_header
 from ..sip.headers import parse_credentials, parse_name_addr, parse_via
 from ..sip.message import SipMessage
@@ -953,13 +954,19 @@ def _symptom(flow: Flow | None, main: Finding | None, tx: Transaction | None) ->
     return ""
 
 
-def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor | None = None) -> ReportView:
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor | None = None,
+               verdicts: list[Verdict] | None = None) -> ReportView:
     """The whole report as plain data (redacted with `redactor` when given)."""
     if redactor is not None:
         learn_from_analysis(redactor, analysis, findings)
     b = _Builder(analysis, findings, redactor)
-    problems = [f for f in findings if f.severity in ("error", "warning")]
-    main = problems[0] if problems else None
+    if verdicts is None:
+        verdicts = decide(analysis, findings)
+    main = verdicts[0].finding
     main_flow = None
     if main is not None:
         ids = b._flows_of_finding(main)
@@ -974,8 +981,11 @@ def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor |
     client_host, server_host = b.host(client_ip), b.host(server_ip)
     nat = bool(client_host and client_host.behind_nat)
     parts: list[str] = []
-    if main is not None:
-        symptom = _symptom(main_flow, main, tx)
+    # an ok verdict with a risk (a warning about a flow that still worked) leads with the outcome
+    # and names the risk last, like a warning that is the verdict
+    headline = main if main is not None else next(iter(verdicts[0].also), None)
+    if headline is not None:
+        symptom = _symptom(main_flow, headline, tx)
         head = symptom + (f" — {_subject(main_flow)}" if _subject(main_flow) else "")
         parts.append(head)
     else:
@@ -992,9 +1002,9 @@ def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor |
         parts.append(f"{_party(b, client_ip, main)} → {_party(b, server_ip, main)}")
     if nat:
         parts.append("NAT")
-    if main is not None:
-        short = SHORT_CAUSE.get(main.slug, main.slug.replace("-", " "))
-        parts.append(short if main.severity == "error" else f"warning: {short}")
+    if headline is not None:
+        short = SHORT_CAUSE.get(headline.slug, headline.slug.replace("-", " "))
+        parts.append(short if headline.severity == "error" else f"warning: {short}")
     title = " | ".join(parts)
 
     errors = sum(1 for f in findings if f.severity == "error")
@@ -1038,21 +1048,30 @@ def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor |
         tldr.append(Bullet("Cause", spans(main.cause), [], "cause"))
         fix_first = _first_sentence(main.fix)
         tldr.append(Bullet("Fix", spans(fix_first + " — see Fix below."), [Chip("Fix", "#fix", "the full fix")], "fix"))
-        others = [f for f in problems if f is not main]
-        if others:
-            e2 = sum(1 for f in others if f.severity == "error")
-            w2 = len(others) - e2
-            what = ", ".join(x for x in (f"{e2} more error{'s' if e2 != 1 else ''}" if e2 else "",
-                                         f"{w2} warning{'s' if w2 != 1 else ''}" if w2 else "") if x)
-            tldr.append(Bullet("Also", spans(f"{what} — see Other findings."),
+        lead = verdicts[0]
+        if lead.explains:
+            kinds = list(dict.fromkeys(f.slug for f in lead.explains))
+            tldr.append(Bullet("Explains", spans(
+                f"{_count(len(lead.explains), 'symptom')} of this cause ({', '.join(kinds)}), shown under it "
+                "in Other findings."), [Chip("Other findings", "#other", "")], ""))
+        if len(verdicts) > 1:
+            others = verdicts[1:]
+            listed = "; ".join(v.title for v in others[:2]) + ("; …" if len(others) > 2 else "")
+            tldr.append(Bullet("Also", spans(f"{_count(len(others), 'independent problem')}: {listed}"),
                                [Chip("Other findings", "#other", "")], ""))
     else:
         if main_flow is not None:
             tldr.append(Bullet("Outcome", spans(f"{_story(main_flow)}."), b.chips(main_flow.evidence, 2), "ok"))
         flows_ok = sum(1 for f in analysis.flows if f.outcome in OK_OUTCOMES)
-        tldr.append(Bullet("Verdict", spans(
-            f"No rule found an error or a warning in {len(analysis.messages)} SIP messages "
-            f"({flows_ok} of {len(analysis.flows)} flows completed normally)."), [], "ok"))
+        risks = verdicts[0].also
+        if risks:
+            kinds = ", ".join(dict.fromkeys(f.slug for f in risks))
+            text = (f"No problem made a flow fail ({flows_ok} of {_count(len(analysis.flows), 'flow')} completed "
+                    f"normally); worth a look: {kinds} — see Other findings.")
+        else:
+            text = (f"No rule found an error or a warning in {_count(len(analysis.messages), 'SIP message')} "
+                    f"({flows_ok} of {_count(len(analysis.flows), 'flow')} completed normally).")
+        tldr.append(Bullet("Verdict", spans(text), [], "ok"))
 
     # -- ladders ----------------------------------------------------------------------------
     messages = analysis.messages

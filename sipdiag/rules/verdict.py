@@ -226,7 +226,7 @@ def _verdict(analysis: Analysis, causes: list[Finding], findings: list[Finding],
         for f in explains:
             counts[f.slug] = counts.get(f.slug, 0) + 1
         listed = ", ".join(f"{slug} × {n}" if n > 1 else slug for slug, n in counts.items())
-        summary += f" This explains {_plural(len(explains), 'other finding')}: {listed}."
+        summary += f" This explains {plural(len(explains), 'other finding')}: {listed}."
     return Verdict(first.slug, first.code, severity, title, summary, causes=list(causes), explains=explains,
                    flows=len(flows))
 
@@ -267,15 +267,15 @@ def _ok(analysis: Analysis, findings: list[Finding], also: list[Finding]) -> Ver
         if len(worked) <= 2:
             title = "; ".join(f.title for f in worked)
         else:
-            title = f"No problem found: {_plural(len(worked), 'flow')} worked"
+            title = f"No problem found: {plural(len(worked), 'flow')} worked"
     elif analysis.messages:
         title = "No problem found"
-        summary = f"{_plural(len(analysis.messages), 'SIP message')} read; no rule found an error or a warning."
+        summary = f"{plural(len(analysis.messages), 'SIP message')} read; no rule found an error or a warning."
     else:
         title = "No SIP messages in the trace"
         summary = "Nothing to judge: the inputs hold no SIP messages sipdiag could read."
     if also:
-        summary += f" Worth a look: {_plural(len(also), 'warning')} ({', '.join(dict.fromkeys(f.slug for f in also))})."
+        summary += f" Worth a look: {plural(len(also), 'warning')} ({', '.join(dict.fromkeys(f.slug for f in also))})."
     return Verdict(OK_SLUG, None, "info", title, summary, flows=len(analysis.flows), also=list(also))
 
 
@@ -287,5 +287,5 @@ def _first_sentence(text: str) -> str:
     return text
 
 
-def _plural(n: int, noun: str) -> str:
+def plural(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n:,} {noun}s"
