@@ -31,6 +31,8 @@ import re
 from dataclasses import fields, is_dataclass
 from typing import Any, Iterable
 
+from ..addresses import category, is_lan_private
+
 REDACTED = "[redacted]"
 
 KEEP_WORDS = frozenset({
@@ -66,16 +68,11 @@ USER_CONTEXTS = ("sip:", "sips:", "tel:", '"', "'", "[", "aors=", "auth=", "user
 PUBLIC_POOL = ["192.0.2", "198.51.100", "203.0.113"] + [f"198.{18 + i // 256}.{i % 256}" for i in range(512)]
 PRIVATE_POOL = [f"10.{i // 256}.{i % 256}" for i in range(1, 65536)]
 
-_PRIVATE_NETS = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
-                                                      "100.64.0.0/10", "169.254.0.0/16")]
-
-
 def _ipv4_class(ip: ipaddress.IPv4Address) -> str:
-    if ip.is_loopback or ip.is_multicast or ip.is_unspecified or str(ip) == "255.255.255.255":
+    cat = category(str(ip))
+    if cat in ("loopback", "multicast", "unspecified", "broadcast"):
         return "keep"
-    if any(ip in net for net in _PRIVATE_NETS):
-        return "private"
-    return "public"
+    return "private" if is_lan_private(str(ip)) else "public"
 
 
 class Redactor:
@@ -273,7 +270,7 @@ class Redactor:
         n, h = self._ipv6_nets[net], self._ipv6_hosts[net]
         if ip.is_link_local:
             new = f"fe80::{n:x}:0:0:{h:x}"
-        elif ip.is_private:
+        elif is_lan_private(str(ip)):
             new = f"fd00:0:0:{n:x}::{h:x}"
         else:
             new = f"2001:db8:0:{n:x}::{h:x}"

@@ -18,13 +18,13 @@ titles, findings, ladders and raw messages use the same pseudonyms.
 from __future__ import annotations
 
 import datetime as _dt
-import ipaddress
 import os
 import re
 from dataclasses import dataclass, field
 
 from .. import __version__
 from ..flow.model import Analysis, Flow, Host, Transaction
+from ..addresses import is_lan_private
 from ..rules.base import Finding
 from ..rules.verdict import Verdict, decide
 from ..sip.grammar import canonical_header
@@ -476,19 +476,6 @@ def _duration(seconds: float) -> str:
     return f"{h} h {m:02d} min {s:02d} s" if h else f"{m} min {s:02d} s"
 
 
-def _is_private(ip: str | None) -> bool:
-    if not ip:
-        return False
-    try:
-        a = ipaddress.ip_address(ip)
-    except ValueError:
-        return False
-    if a.version == 4:
-        return any(a in ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
-                                                           "100.64.0.0/10", "169.254.0.0/16"))
-    return a.is_private and not a.is_loopback
-
-
 def _status_cls(msg: SipMessage) -> str:
     if msg.is_request:
         return "req"
@@ -670,7 +657,7 @@ class _Builder:
             rows.append(HostRow(
                 id=f"host-{i}", device=h.user_agents[0] if h.user_agents else "—",
                 other_products=", ".join(h.user_agents[1:4]), role=h.role, role_reason=h.role_reason,
-                address=h.address, ports=port_text, private=_is_private(h.address), advertised=adv,
+                address=h.address, ports=port_text, private=is_lan_private(h.address), advertised=adv,
                 behind_nat=h.behind_nat, sent=h.sent, received=h.received))
         return rows
 

@@ -9,10 +9,9 @@
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
-from functools import lru_cache
 
+from ..addresses import is_global_ip, is_private_ip
 from ..flow.logfacts import LogFact
 from ..flow.model import Analysis, Flow, Host
 from ..sip.grammar import is_ip_literal, normalise_ip
@@ -169,40 +168,6 @@ def nat_seen_as(analysis: Analysis, endpoint) -> tuple[str, SipMessage] | None:
         return None
     v = r.top_via
     return _hostport(normalise_ip(v.received), v.rport or endpoint.port), r
-
-
-SITE_LOCAL_V6 = ipaddress.ip_network("fec0::/10")
-"""RFC 3879 deprecated site-local IPv6 unicast: not routed on the Internet, like RFC 1918."""
-SHARED_V4 = ipaddress.ip_network("100.64.0.0/10")
-"""RFC 6598 shared address space: the inside of a carrier-grade NAT."""
-
-
-@lru_cache(maxsize=65536)
-def is_private_ip(ip: str) -> bool:
-    """Not reachable from the Internet: RFC 1918, ULA, link-local, loopback, site-local, CGN space.
-
-    Python's `is_private` also counts the RFC 5737 documentation ranges, which the lab plays its
-    LAN with (GROUND_TRUTH: 192.0.2.0/24 is the private LAN).
-    """
-    try:
-        addr = ipaddress.ip_address(ip)
-    except ValueError:
-        return False
-    if addr.version == 6 and addr in SITE_LOCAL_V6:
-        return True
-    if addr.version == 4 and addr in SHARED_V4:
-        return True
-    return addr.is_private
-
-
-@lru_cache(maxsize=65536)
-def is_global_ip(ip: str) -> bool:
-    """Routable on the Internet (Python's is_global, minus deprecated site-local fec0::/10)."""
-    try:
-        addr = ipaddress.ip_address(ip)
-    except ValueError:
-        return False
-    return addr.is_global and not (addr.version == 6 and addr in SITE_LOCAL_V6)
 
 
 def _compensation(analysis: Analysis, view: NatView, flow: Flow | None) -> None:

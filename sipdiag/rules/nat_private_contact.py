@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from ..flow import model as m
 from .base import Rule, register
-from .facts import is_global_ip
+from ..addresses import is_global_ip
 from .nat import handling_sentence, nat_fix, phone_views, severity_for
 
 

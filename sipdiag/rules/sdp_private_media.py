@@ -10,7 +10,8 @@ import ipaddress
 
 from ..sip.grammar import is_ip_literal, normalise_ip
 from .base import Rule, register
-from .facts import flow_of, is_asterisk, is_private_ip, nat_seen_as
+from ..addresses import is_private_ip
+from .facts import flow_of, is_asterisk, nat_seen_as
 
 OFFER_ANSWER_METHODS = {"INVITE", "ACK", "PRACK", "UPDATE"}
 """Where a session's offer and answer travel (RFC 3264 with RFC 3261 §13, RFC 3262, RFC 3311)."""
