@@ -11,7 +11,6 @@ changes the code. Everything printed that comes from an input passes through `in
 from __future__ import annotations
 
 import errno
-import json
 import os
 import stat
 import sys
@@ -22,6 +21,7 @@ import click
 from . import __version__
 from .errors import OutputError, SipdiagError, UsageError
 from .inert import inert
+from .jsonout import dumps
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 _WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS}
@@ -196,7 +196,7 @@ def messages(ctx: click.Context, files: tuple[str, ...], fmt: str, anomalies: bo
                     if fmt == "text":
                         click.echo(message_line(item, base, label))
                     elif fmt == "jsonl":
-                        click.echo(json.dumps({"type": "message", **message_json(item, base)}))
+                        click.echo(dumps({"type": "message", **message_json(item, base)}))
                     else:
                         doc_messages.append(message_json(item, base))
                 elif isinstance(item, Anomaly):
@@ -204,7 +204,7 @@ def messages(ctx: click.Context, files: tuple[str, ...], fmt: str, anomalies: bo
                         if anomalies:
                             click.echo(anomaly_line(item, label))
                     elif fmt == "jsonl":
-                        click.echo(json.dumps({"type": "anomaly", **item.to_json()}))
+                        click.echo(dumps({"type": "anomaly", **item.to_json()}))
                     else:
                         doc_anomalies.append(item.to_json())
         except SipdiagError as exc:
@@ -218,7 +218,7 @@ def messages(ctx: click.Context, files: tuple[str, ...], fmt: str, anomalies: bo
         if fmt == "json":
             doc_inputs.append(info)
         elif fmt == "jsonl":
-            click.echo(json.dumps({"type": "input", **info}))
+            click.echo(dumps({"type": "input", **info}))
         if fmt == "text":
             for w in summary.warnings:
                 click.echo(inert(f"sipdiag: warning: {w}"), err=True)
@@ -229,8 +229,8 @@ def messages(ctx: click.Context, files: tuple[str, ...], fmt: str, anomalies: bo
         elif (lost := _lost_line(summary, "listed")) is not None:
             click.echo(inert(lost), err=True)
     if fmt == "json":
-        click.echo(json.dumps({"schema": "sipdiag.messages/1", "inputs": doc_inputs,
-                               "messages": doc_messages, "anomalies": doc_anomalies}, indent=2))
+        click.echo(dumps({"schema": "sipdiag.messages/1", "inputs": doc_inputs,
+                               "messages": doc_messages, "anomalies": doc_anomalies}, indent=True))
     ctx.exit(EXIT_BAD_INPUT if failed else EXIT_OK)
 
 
@@ -308,7 +308,7 @@ def analyze(ctx: click.Context, files: tuple[str, ...], fmt: str, output: str | 
             from .report.redact import redact_json
 
             document = redact_json(document, analysis, findings)
-        _emit(json.dumps(document, indent=2), output)
+        _emit(dumps(document, indent=True), output)
     else:
         from rich.console import Console
 
