@@ -377,6 +377,61 @@ def _open_output(output: str):
     return open(fd, "w", encoding="utf-8", errors="backslashreplace")
 
 
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text: one line per finding (file:line: CODE severity title), cause and fix with -v; "
+                   "json: the findings as in `analyze --format json`.")
+@click.option("-v", "--verbose", is_flag=True, help="Show each finding's cause and fix.")
+@click.pass_context
+def lint(ctx: click.Context, files: tuple[str, ...], fmt: str, verbose: bool) -> None:
+    """Check Asterisk PJSIP configuration FILES (pjsip.conf, `pjsip show` output) without a trace.
+
+    Finds what Asterisk loads without complaint but cannot work: an aors=/auth=/transport= that
+    names no section, an AOR no endpoint uses, endpoints on a NAT-facing transport (local_net)
+    without rewrite_contact/force_rport/rtp_symmetric, chan_sip options PJSIP ignores. Each
+    finding cites file:line. Dangling names are only reported when every file is a whole
+    pjsip.conf (no #include): `pjsip show` output may list only some objects.
+
+    \b
+    Examples:
+      sipdiag lint /etc/asterisk/pjsip.conf
+      sipdiag lint pjsip.conf pjsip_wizard.conf
+
+    Exit status: 0 no error finding, 1 at least one error finding, 2 a file is not PJSIP
+    configuration or cannot be read.
+    """
+    from .config import PbxConfig, read_config
+    from .flow import build_analysis
+    from .rules import run_rules
+
+    config = PbxConfig()
+    for path in files:
+        if read_config(path, config) is None:
+            if not os.path.exists(path):
+                raise UsageError(f"{path}: no such file")
+            raise UsageError(f"{inert(path)}: not Asterisk PJSIP configuration (pjsip.conf or `pjsip show` output)")
+    analysis = build_analysis([])
+    analysis.config = config
+    findings = [f for f in run_rules(analysis) if f.code.startswith("SD6")]
+    if fmt == "json":
+        click.echo(dumps({"schema": "sipdiag.lint/1", "files": list(config.sources),
+                          "whole": config.is_whole, "findings": [f.to_json() for f in findings]}, indent=True))
+    else:
+        for f in findings:
+            where = f.evidence[0] if f.evidence else ""
+            click.echo(inert(f"{where}: {f.code} {f.severity} {f.slug}: {f.title}"))
+            if verbose:
+                click.echo(inert(f"    cause: {f.cause}"))
+                for line in f.fix.splitlines():
+                    click.echo(inert(f"    {line}"))
+        objects = len(config.objects)
+        note = "" if config.is_whole else " (not every file is a whole pjsip.conf: dangling names not checked)"
+        click.echo(f"{len(files)} file{'s' if len(files) != 1 else ''}, {objects} object{'s' if objects != 1 else ''}, "
+                   f"{len(findings)} finding{'s' if len(findings) != 1 else ''}{note}", err=True)
+    ctx.exit(EXIT_FINDINGS if any(f.severity == "error" for f in findings) else EXIT_OK)
+
+
 @main.command(name="rules")
 def list_rules() -> None:
     """List every rule: code, slug, default severity and what it detects."""

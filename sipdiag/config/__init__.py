@@ -8,6 +8,7 @@ config file, or None when the file is not one (it is then read as a trace).
 from __future__ import annotations
 
 import os
+import re
 
 from ..errors import InputError
 from ..sources import label
@@ -18,6 +19,7 @@ from .pjsip_show import looks_like_pjsip_show, parse_pjsip_show
 __all__ = ["PbxConfig", "PjsipObject", "read_config"]
 
 MAX_CONFIG = 4 << 20
+INCLUDE = re.compile(r"(?m)^\s*#(?:try)?include\b")
 
 
 def read_config(path: str, config: PbxConfig) -> list[str] | None:
@@ -50,5 +52,7 @@ def read_config(path: str, config: PbxConfig) -> list[str] | None:
             raise InputError(name, "looks like pjsip.conf but has no section with a type=")
         config.objects.extend(objects)
         config.sources.append(name)
+        if not INCLUDE.search(text):
+            config.whole_files.append(name)
         return warnings
     return None

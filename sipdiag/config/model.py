@@ -35,6 +35,14 @@ class PbxConfig:
     objects: list[PjsipObject] = field(default_factory=list)
     contacts: list[tuple[str, str, Origin]] = field(default_factory=list)
     """(aor, contact uri, origin) from `pjsip show contacts`."""
+    whole_files: list[str] = field(default_factory=list)
+    """pjsip.conf files given whole (no #include): a name missing from them is missing for Asterisk.
+    (`pjsip show` output and files with #include may leave out objects that exist.)"""
+
+    @property
+    def is_whole(self) -> bool:
+        """Every config input is a whole pjsip.conf: what it lacks, Asterisk lacks too."""
+        return bool(self.whole_files) and set(self.whole_files) == set(self.sources)
 
     def of_type(self, kind: str) -> list[PjsipObject]:
         return [o for o in self.objects if o.type == kind]

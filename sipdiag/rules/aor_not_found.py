@@ -19,6 +19,8 @@ class AorNotFound(Rule):
         "request-failed": "same-flow",
         "call-failed": "same-user",
         "no-response": "same-user",
+        "config-dangling-reference": "same-user",
+        "config-unused-aor": "same-user",
     }
 
     def check(self, analysis):
