@@ -953,13 +953,19 @@ def _symptom(flow: Flow | None, main: Finding | None, tx: Transaction | None) ->
     return ""
 
 
+def main_finding(findings: list[Finding]) -> Finding | None:
+    """The finding a report leads with: the first error, else the first warning (findings come
+    sorted by severity from `run_rules`); None when there is no problem."""
+    return next((f for f in findings if f.severity in ("error", "warning")), None)
+
+
 def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor | None = None) -> ReportView:
     """The whole report as plain data (redacted with `redactor` when given)."""
     if redactor is not None:
         learn_from_analysis(redactor, analysis, findings)
     b = _Builder(analysis, findings, redactor)
     problems = [f for f in findings if f.severity in ("error", "warning")]
-    main = problems[0] if problems else None
+    main = main_finding(findings)
     main_flow = None
     if main is not None:
         ids = b._flows_of_finding(main)

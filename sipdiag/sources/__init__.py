@@ -11,6 +11,7 @@ everything that could still be read is delivered.
 
 from __future__ import annotations
 
+import io
 import os
 from typing import Iterator, Protocol
 
@@ -26,6 +27,7 @@ __all__ = [
     "LogEvent",
     "Origin",
     "Source",
+    "open_data",
     "open_input",
 ]
 
@@ -95,11 +97,28 @@ def _read_head(fh) -> tuple[bytes, str | None]:
 
 def open_input(path: str) -> Source:
     """Detect the format of `path` by content and return a reader for it."""
-    from . import capture, textlogs
-
     if os.path.isdir(path):
         raise InputError(path, "is a directory; name the capture or log files inside it")
-    fh, gzipped = _open_bytes(path)
+    return _detect(path, lambda: _open_bytes(path))
+
+
+def open_data(name: str, data: bytes) -> Source:
+    """Like `open_input`, for content already in memory (an archive member), shown as `name`."""
+
+    def opener():
+        raw = io.BytesIO(data)
+        return (open_gunzip(raw), True) if data[:2] == GZIP_MAGIC else (raw, False)
+
+    return _detect(name, opener, lambda: io.BufferedReader(io.BytesIO(data)))  # type: ignore[arg-type]
+
+
+def _detect(path: str, opener, open_raw=None) -> Source:
+    """Sniff the head of `opener()` (a (binary file, gzipped) pair, fresh on each call) and pick a
+    reader that re-opens the content with it; `open_raw` opens the content undecompressed for
+    text readers (None: by path)."""
+    from . import capture, textlogs
+
+    fh, gzipped = opener()
     try:
         head, damage = _read_head(fh)
     finally:
@@ -113,12 +132,12 @@ def open_input(path: str) -> Source:
         problem = capture.unreadable(head)
         if problem is not None:
             raise InputError(path, problem + (f" (gzip'd file: {damage})" if damage else ""))
-        return capture.CaptureReader(path, lambda: _open_bytes(path)[0], gzipped=gzipped)
+        return capture.CaptureReader(path, lambda: opener()[0], gzipped=gzipped)
     for magic, problem in _UNSUPPORTED_MAGIC:
         if head.startswith(magic):
             raise InputError(path, problem)
 
-    reader = textlogs.detect(path, head, gzipped=gzipped)
+    reader = textlogs.detect(path, head, gzipped=gzipped, open_raw=open_raw)
     if reader is not None:
         return reader
     if _looks_binary(head):

@@ -23,8 +23,10 @@ from ..frame import InputSummary  # noqa: F401  (re-exported for reader modules)
 READERS: list[type] = []
 
 
-def detect(path: str, head: bytes, gzipped: bool = False):
-    """Return a reader for the text file `path`, or None if no text format fits."""
+def detect(path: str, head: bytes, gzipped: bool = False, open_raw=None):
+    """Return a reader for the text file `path`, or None if no text format fits.
+
+    `open_raw()`, when given, opens the (still compressed) content instead of the file `path`."""
     from .textio import decode_head, line_opener
 
     text = decode_head(head)
@@ -35,7 +37,7 @@ def detect(path: str, head: bytes, gzipped: bool = False):
             best, best_score = reader, score
     if best is None:
         return None
-    reader = best(path, line_opener(path))
+    reader = best(path, line_opener(path, open_raw))
     if gzipped:
         reader.summary.format += "+gzip"
     return reader

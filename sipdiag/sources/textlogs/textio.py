@@ -14,7 +14,7 @@ from __future__ import annotations
 import codecs
 import io
 import re
-from typing import Callable, Iterator
+from typing import BinaryIO, Callable, Iterator
 
 from ..frame import InputSummary, Origin
 from ..gunzip import GZIP_MAGIC, damage_of, open_gunzip
@@ -38,15 +38,16 @@ def decode_head(head: bytes) -> str:
         return head.decode("latin-1")
 
 
-def line_opener(path: str) -> Callable[[], Iterator[str]]:
-    """Return a function that opens `path` afresh and iterates over its decoded lines.
+def line_opener(path: str, open_raw: Callable[[], BinaryIO] | None = None) -> Callable[[], Iterator[str]]:
+    """Return a function that opens `path` (or calls `open_raw`) afresh and iterates over its
+    decoded lines.
 
     gzip data that breaks off gives the lines before the damage, then `EOFError` saying why
     (`LineStream` turns it into a warning).
     """
 
     def open_lines() -> Iterator[str]:
-        with open(path, "rb") as raw:
+        with open_raw() if open_raw is not None else open(path, "rb") as raw:
             if raw.read(2) != GZIP_MAGIC:
                 raw.seek(0)
                 yield from _split_lines(_decoded_lines(raw))
