@@ -187,4 +187,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # run from the importable module, so that the pickled result names sipdiag.triage.event
+    from sipdiag.triage.event import main as _main
+
+    _main()

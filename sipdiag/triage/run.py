@@ -32,6 +32,7 @@ from .event import EventResult, analyse_event, error_result, limit_memory
 from .inputs import EventSpec
 
 OnStart = Callable[[EventSpec], None]
+DASK_CONNECT_TIMEOUT = "20s"
 
 
 def timeout_error(timeout: float) -> str:
@@ -156,7 +157,7 @@ def run_dask(specs: list[EventSpec], address, timeout: float,
         client, own = address, False
     else:
         try:
-            client, own = Client(address, timeout="20s"), True
+            client, own = Client(address, timeout=DASK_CONNECT_TIMEOUT), True
         except OSError as exc:
             from ..errors import UsageError
 
