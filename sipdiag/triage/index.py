@@ -22,7 +22,9 @@ from markupsafe import Markup
 from .. import __version__
 from .tables import cause_counts, top_offenders
 
-BAR_H, ROW_H, LABEL_W, BAR_W = 18, 26, 300, 560
+BAR_H, ROW_H, BAR_PCT = 14, 40, 88
+"""Chart geometry: each cause is its label over a bar; bar lengths are percentages of the
+chart's width, so the text keeps its size on a phone and the bars stretch on a wide screen."""
 
 
 @dataclass
@@ -31,13 +33,12 @@ class CauseBar:
     filter: str
     severity: str
     events: int
-    y: float
     text_y: float
-    width: float
+    bar_y: float
+    width_pct: float
+    count_x_pct: float
+    count_y: float
     height: float = BAR_H
-    label_x: float = LABEL_W - 8
-    bar_x: float = LABEL_W
-    count_x: float = 0
 
 
 @dataclass
@@ -46,6 +47,7 @@ class EventRow:
     verdict: str
     code: str
     severity: str
+    cls: str
     title: str
     sort_key: str
     problem: int
@@ -68,13 +70,16 @@ class IndexView:
     subtitle: str
     totals: list[dict]
     causes: list[CauseBar]
-    chart_width: int
     chart_height: int
     tops: list[dict]
     tops_note: str
     rows: list[EventRow]
     footer: str
     extra: dict = field(default_factory=dict)
+
+
+VERDICT_CLS = {"error": "err", "warning": "warn", "ok": "ok"}
+"""The report's verdict pill classes (report.css)."""
 
 
 def _s(value) -> str:
@@ -97,11 +102,11 @@ def build_index_view(frame: pd.DataFrame, redacted: bool = False) -> IndexView:
     causes = []
     for i, c in enumerate(counts.itertuples(index=False)):
         label = f"{c.code} {c.cause}" if c.code else c.cause
-        width = max(2.0, BAR_W * c.events / most)
-        y = 6 + i * ROW_H
+        pct = max(0.5, BAR_PCT * c.events / most)
+        y = i * ROW_H
         causes.append(CauseBar(label=label, filter=c.cause if c.cause != "(not analysed)" else "not-analysed",
-                               severity=c.severity, events=int(c.events), y=y, text_y=y + 14, width=round(width, 1),
-                               count_x=round(LABEL_W + width + 6, 1)))
+                               severity=c.severity, events=int(c.events), text_y=y + 14, bar_y=y + 20,
+                               width_pct=round(pct, 2), count_x_pct=round(pct + 1, 2), count_y=y + 32))
     tops, note = [], ""
     if redacted:
         note = ("Left out with --redact: pseudonyms are chosen per event, so the same host or AOR "
@@ -118,6 +123,7 @@ def build_index_view(frame: pd.DataFrame, redacted: bool = False) -> IndexView:
         span = r["span_seconds"]
         rows.append(EventRow(
             event_id=r["event_id"], verdict=verdict, code=_s(r["verdict_code"]), severity=severity,
+            cls=VERDICT_CLS.get(severity, "neutral"),
             title=_s(r["verdict_title"]) or _s(r["error"]), sort_key=f"{rank.get(severity, 4)} {verdict}",
             problem=int(severity != "ok"), event=_s(r["event"]), files=_s(r["files"]), skipped=_s(r["skipped"]),
             messages=int(r["sip_messages"] or 0), span="" if pd.isna(span) else f"{span:.1f}",
@@ -129,8 +135,7 @@ def build_index_view(frame: pd.DataFrame, redacted: bool = False) -> IndexView:
         title=f"Triage: {n} event{'s' if n != 1 else ''}, {problems} with problems",
         subtitle="Each event's verdict is the finding its report leads with; open the report for the evidence and the fix."
                  + (" Redacted: addresses, users, domains and names are pseudonyms." if redacted else ""),
-        totals=totals, causes=causes, chart_width=LABEL_W + BAR_W + 60,
-        chart_height=max(ROW_H, 12 + len(causes) * ROW_H), tops=tops, tops_note=note, rows=rows,
+        totals=totals, causes=causes, chart_height=max(ROW_H, len(causes) * ROW_H), tops=tops, tops_note=note, rows=rows,
         footer=f"sipdiag {__version__} triage · the same table is in triage.csv, triage.parquet and triage.sqlite")
 
 

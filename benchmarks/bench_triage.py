@@ -1,0 +1,87 @@
+"""Benchmark `sipdiag triage`: wall time with -j 1 and -j 2 on 200+ events, and memory per worker.
+
+A plain script, not a test (no timing is asserted anywhere). It writes N busy PBX captures
+(`tests/busy_capture.py`: NATed phones registering, calling, qualifying; each a different
+seed and size, so each is its own event), then triages the folder into a fresh output folder
+once per job count and prints a table: wall time, events per second, the speed-up over -j 1,
+the CPU time of the workers and of the parent (planning, hashing, writing reports and
+rows: the serial part), and the peak RSS of the workers (the largest `peak_rss_mib` of the rows, which each worker
+measures itself, and the largest child RSS the parent saw).
+
+    python benchmarks/bench_triage.py                      # 240 events of 300-700 messages, -j 1 and -j 2
+    python benchmarks/bench_triage.py --events 400 --jobs 1,2,4 --workdir /tmp/bench
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import shutil
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+
+from busy_capture import write_busy_capture  # noqa: E402
+
+import sipdiag  # noqa: E402
+
+
+def make_archive(folder: Path, events: int, low: int, high: int) -> int:
+    """N captures of low..high SIP messages in `folder` (kept between runs); total messages."""
+    folder.mkdir(parents=True, exist_ok=True)
+    total = 0
+    for i in range(events):
+        size = low + (high - low) * i // max(1, events - 1)
+        path = folder / f"ticket-{i:04d}.pcap"
+        if not path.exists():
+            write_busy_capture(path, size, seed=i + 1)
+        total += size
+    return total
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--events", type=int, default=240)
+    ap.add_argument("--min-messages", type=int, default=300)
+    ap.add_argument("--max-messages", type=int, default=700)
+    ap.add_argument("--jobs", default="1,2", help="comma-separated job counts to compare")
+    ap.add_argument("--workdir", default="/tmp/sipdiag-bench-triage")
+    args = ap.parse_args()
+
+    work = Path(args.workdir)
+    archive = work / f"archive-{args.events}-{args.min_messages}-{args.max_messages}"
+    messages = make_archive(archive, args.events, args.min_messages, args.max_messages)
+    print(f"# {args.events} events, {messages} SIP messages in {archive}")
+    print(f"# {platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores, "
+          f"load average {os.getloadavg()[0]:.1f} at start")
+    print("| jobs | wall (s) | events/s | speed-up | CPU s: workers / parent | worker peak RSS (MiB, max) |")
+    print("|---|---|---|---|---|---|")
+    base = None
+    for jobs in [int(j) for j in args.jobs.split(",")]:
+        out = work / f"out-j{jobs}"
+        shutil.rmtree(out, ignore_errors=True)
+        before_self = resource.getrusage(resource.RUSAGE_SELF)
+        before_children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        frame = sipdiag.triage([str(archive)], out, jobs=jobs)
+        wall = time.perf_counter() - start
+        assert frame.attrs["analysed"] == args.events and frame["error"].isna().all(), frame["error"].dropna()
+        base = base or wall
+        after_self = resource.getrusage(resource.RUSAGE_SELF)
+        after_children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu_children = (after_children.ru_utime + after_children.ru_stime
+                        - before_children.ru_utime - before_children.ru_stime)
+        cpu_self = after_self.ru_utime + after_self.ru_stime - before_self.ru_utime - before_self.ru_stime
+        children = after_children.ru_maxrss / 1024
+        print(f"| {jobs} | {wall:.1f} | {args.events / wall:.1f} | {base / wall:.2f}× | "
+              f"{cpu_children:.1f} / {cpu_self:.1f} | "
+              f"{frame['peak_rss_mib'].max():.0f} (children seen by the parent: {children:.0f}) |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
