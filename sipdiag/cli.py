@@ -213,7 +213,8 @@ def _emit(text: str, output: str | None) -> None:
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=300, show_default=True,
               help="Seconds one event may take; a slower one becomes a row with its error.")
 @click.option("--memory-limit", "memory_limit", type=click.IntRange(min=0), default=4096, show_default=True,
-              help="MiB of address space per worker (0: no limit); an event that needs more becomes an error row.")
+              help="MiB of memory (address space) a worker may add for one event (0: no limit); an event that "
+                   "needs more becomes an error row.")
 @click.option("--group", type=click.Choice(["stem", "folder", "file"]), default="stem", show_default=True,
               help="stem: files sharing a name up to the first dot in one folder are one event; "
                    "folder: one event per folder (or archive); file: one event per file.")
@@ -280,7 +281,7 @@ class _TriageProgress:
     def __init__(self) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-        self.bar = Progress(TextColumn("[bold]triage"), BarColumn(), MofNCompleteColumn(),
+        self.bar = Progress(TextColumn("[bold]triage"), BarColumn(bar_width=24), MofNCompleteColumn(),
                             TextColumn("events · {task.fields[messages]} SIP messages"), TimeRemainingColumn(),
                             TextColumn("[dim]{task.fields[current]}"), auto_refresh=False, transient=True,
                             console=None)
@@ -293,8 +294,10 @@ class _TriageProgress:
         self.bar.refresh()
 
     def started(self, spec) -> None:
-        name = spec.files[0].name if spec.files else spec.label
-        self.bar.update(self.task, current=name[-60:])
+        import os
+
+        name = os.path.basename(spec.files[0].name if spec.files else spec.label)
+        self.bar.update(self.task, current=name if len(name) <= 32 else "…" + name[-31:])
         self.bar.refresh()
 
     def finished(self, result) -> None:

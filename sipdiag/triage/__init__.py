@@ -20,8 +20,6 @@ def triage(paths, outdir=None, **options):
     return run(paths, outdir, **options)
 
 
-triage.__doc__ = __doc__.split("\n", 1)[0] + "\n\n" + (triage.__doc__ or "")
-
 
 class _CallableModule(types.ModuleType):
     """`sipdiag.triage` is both this package and the function: `sipdiag.triage(paths, outdir)`."""

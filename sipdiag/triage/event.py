@@ -167,15 +167,26 @@ def _analyse(spec: EventSpec) -> EventResult:
 
 
 def limit_memory(mib: int | None) -> None:
-    """Cap this process's address space at `mib` MiB (RLIMIT_AS): an allocation beyond it fails
-    with MemoryError, which becomes the row's error."""
+    """Let this process map at most `mib` MiB more than it has mapped now (RLIMIT_AS): an
+    allocation beyond it fails with MemoryError, which becomes the row's error. Counting from
+    the current size keeps the limit meaningful in a worker forked from a big process (a
+    notebook holding data frames)."""
     if not mib:
         return
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    limit = mib * MIB
+    limit = _mapped_bytes() + mib * MIB
     if hard != resource.RLIM_INFINITY:
         limit = min(limit, hard)
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _mapped_bytes() -> int:
+    """This process's address-space size (Linux /proc; 0 where there is none)."""
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def main() -> None:
