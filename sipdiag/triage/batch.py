@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import os
 import tempfile
-from typing import Protocol
-
-import pandas as pd
+from typing import TYPE_CHECKING, Protocol
 
 from .. import __version__
 from ..errors import UsageError
 from .event import EventResult
 from .inputs import EventSpec, plan
 from .store import TriageStore
-from .tables import to_frame, write_tables
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_TIMEOUT = 300.0
 DEFAULT_MEMORY_LIMIT_MIB = 4096
@@ -36,7 +36,7 @@ class Progress(Protocol):
 def triage(paths, outdir: str | None = None, *, jobs: int | None = None, timeout: float = DEFAULT_TIMEOUT,
            group: str = "stem", redact: bool = False, dask=None,
            memory_limit_mib: int | None = DEFAULT_MEMORY_LIMIT_MIB, retry_errors: bool = False,
-           progress: Progress | None = None) -> pd.DataFrame:
+           progress: Progress | None = None) -> "pd.DataFrame":
     """Triage the files, folders, globs and archives in `paths` into `outdir`; return the table.
 
     One row per event (see `store.COLUMNS`), in the order the events were found. `jobs` worker
@@ -56,11 +56,12 @@ def triage(paths, outdir: str | None = None, *, jobs: int | None = None, timeout
     outdir = os.fspath(outdir) if outdir is not None else tempfile.mkdtemp(prefix="sipdiag-triage-")
     if os.path.exists(outdir) and not os.path.isdir(outdir):
         raise UsageError(f"{outdir}: exists and is not a folder")
-    options = {"memory_limit_mib": memory_limit_mib}
+    events_dir = os.path.join(outdir, "events")
+    # local workers write their event's report and JSON themselves; Dask workers send them back
+    options = {"memory_limit_mib": memory_limit_mib, "events_dir": None if dask is not None else events_dir}
     specs = plan(paths, group, exclude=outdir, redact=redact, options=options)
     if not specs:
         raise UsageError("nothing to triage: no files in " + ", ".join(paths))
-    events_dir = os.path.join(outdir, "events")
     os.makedirs(events_dir, exist_ok=True)
     store = TriageStore(os.path.join(outdir, "triage.sqlite"))
     try:
@@ -82,9 +83,13 @@ def triage(paths, outdir: str | None = None, *, jobs: int | None = None, timeout
             _save(result, events_dir, store)
             if progress is not None:
                 progress.finished(result)
-        frame = to_frame(store.rows([s.event_id for s in specs]))
+        rows = store.rows([s.event_id for s in specs])
     finally:
         store.close()
+    # pandas is imported only now: workers fork from a lean process (cheaper forks, smaller workers)
+    from .tables import to_frame, write_tables
+
+    frame = to_frame(rows)
     write_tables(frame, outdir)
     from .index import render_index
 
@@ -96,15 +101,25 @@ def triage(paths, outdir: str | None = None, *, jobs: int | None = None, timeout
 
 def _save(result: EventResult, events_dir: str, store: TriageStore) -> None:
     row = result.row
+    if not result.written:
+        write_reports(result, events_dir)
+    store.put(row)
+
+
+def write_reports(result: EventResult, events_dir: str) -> None:
+    """Write the event's report and JSON to `events_dir` and name them in its row (relative to
+    the output folder); an event without reports has a stale one removed, never linked."""
+    row = result.row
     eid = row["event_id"]
     row["report_html"] = row["report_json"] = None
     for ext, text in (("html", result.html), ("json", result.json)):
         path = os.path.join(events_dir, f"{eid}.{ext}")
         if text is None:
             if os.path.exists(path):
-                os.remove(path)  # a stale report of an earlier run must not be linked
+                os.remove(path)
             continue
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(text + "\n")
         row[f"report_{ext}"] = f"events/{eid}.{ext}"
-    store.put(row)
+    result.html = result.json = None
+    result.written = True

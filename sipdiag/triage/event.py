@@ -19,7 +19,7 @@ import pickle
 import resource
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .. import __version__
 from ..errors import InputError
@@ -36,7 +36,8 @@ class EventResult:
     html: str | None = None
     json: str | None = None
     messages: int = 0
-    extra: dict = field(default_factory=dict)
+    written: bool = False
+    """The reports are in the events folder already (html and json are then None)."""
 
 
 def base_row(spec: EventSpec) -> dict:
@@ -79,6 +80,11 @@ def analyse_event(spec: EventSpec) -> EventResult:
                               if limit else "ran out of memory")
     except Exception as exc:  # noqa: BLE001 - a bug on one input must not sink the batch
         result = error_result(spec, f"internal error: {type(exc).__name__}: {exc}")
+    events_dir = spec.options.get("events_dir")
+    if events_dir:
+        from .batch import write_reports
+
+        write_reports(result, events_dir)
     result.row["analysis_seconds"] = round(time.perf_counter() - start, 3)
     result.row["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return result
