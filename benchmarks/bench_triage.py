@@ -4,8 +4,10 @@ A plain script, not a test (no timing is asserted anywhere). It writes N busy PB
 (`tests/busy_capture.py`: NATed phones registering, calling, qualifying; each a different
 seed and size, so each is its own event), then triages the folder into a fresh output folder
 once per job count and prints a table: wall time, events per second, the speed-up over -j 1,
-the CPU time of the whole run (parent and workers: if it stays the same while the wall time
-does not halve, the machine had no second core to give), and the peak RSS of the workers (the largest `peak_rss_mib` of the rows, which each worker
+the CPU time of the whole run and of the workers (`cpu_seconds` of the rows: if the CPU time
+stays the same while the wall time does not halve, the machine had no second core to give),
+the speed-up those CPU times allow on idle cores (Amdahl: the parent's share is serial), and
+the peak RSS of the workers (the largest `peak_rss_mib` of the rows, which each worker
 measures itself, and the largest child RSS the parent saw).
 
     python benchmarks/bench_triage.py                      # 240 events of 300-700 messages, -j 1 and -j 2
@@ -69,14 +71,19 @@ def main() -> None:
             if jobs not in best or measured[0] < best[jobs][0]:
                 best[jobs] = measured
     base = best[job_counts[0]][0]
-    print("| jobs | wall (s) | events/s | speed-up | CPU s (all processes) | worker peak RSS (MiB, max) "
+    print("| jobs | wall (s) | events/s | speed-up | CPU s: all / in workers | worker peak RSS (MiB, max) "
           "| load average before |")
     print("|---|---|---|---|---|---|---|")
     for jobs in job_counts:
-        wall, cpu, peak, children, load = best[jobs]
-        print(f"| {jobs} | {wall:.1f} | {args.events / wall:.1f} | {base / wall:.2f}× | "
-              f"{cpu:.1f} | {peak:.0f} (largest process of the run: {children:.0f}) "
-              f"| {load:.1f} |", flush=True)
+        wall, cpu, worker_cpu, peak, largest, load = best[jobs]
+        print(f"| {jobs} | {wall:.1f} | {args.events / wall:.1f} | {base / wall:.2f}× | {cpu:.1f} / {worker_cpu:.1f} "
+              f"| {peak:.0f} (largest process of the run: {largest:.0f}) | {load:.1f} |", flush=True)
+    # Amdahl: what the CPU times allow on an otherwise idle machine with `jobs` free cores
+    wall, cpu, worker_cpu, *_ = best[job_counts[0]]
+    serial = cpu - worker_cpu
+    for jobs in job_counts[1:]:
+        print(f"# serial CPU (parent, forks) {serial:.1f} s of {cpu:.1f} s: with {jobs} idle cores the speed-up "
+              f"bound is {cpu / (serial + worker_cpu / jobs):.2f}×")
 
 
 def run_once(archive: Path, work: Path, jobs: int, events: int) -> tuple:
@@ -96,7 +103,7 @@ def run_once(archive: Path, work: Path, jobs: int, events: int) -> tuple:
     assert done.returncode in (0, 1) and len(frame) == events and frame["error"].isna().all(), done.stderr
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     print(f"#   -j {jobs}: {wall:.1f} s (load average {load:.1f} before)", flush=True)
-    return wall, cpu, frame["peak_rss_mib"].max(), after.ru_maxrss / 1024, load
+    return wall, cpu, float(frame["cpu_seconds"].sum()), frame["peak_rss_mib"].max(), after.ru_maxrss / 1024, load
 
 if __name__ == "__main__":
     main()

@@ -12,7 +12,7 @@ import sipdiag
 distributed = pytest.importorskip("distributed")
 
 # columns that describe the run, not the event
-RUN_COLUMNS = ["analysis_seconds", "peak_rss_mib", "analysed_at"]
+RUN_COLUMNS = ["analysis_seconds", "cpu_seconds", "peak_rss_mib", "analysed_at"]
 
 
 def test_dask_table_equals_local_table(tmp_path):

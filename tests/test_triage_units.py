@@ -172,6 +172,20 @@ def test_redact_applies_to_everything_written(tmp_path):
     assert row["verdict_slug"] == "aor-not-found" and row["redacted"] == 1 and row["hosts"]
 
 
+def test_redacted_error_rows_name_no_file(tmp_path):
+    ticket = tmp_path / "acme-corp-ticket-4711"
+    ticket.mkdir()
+    (ticket / "acme-trace.pcap").write_bytes(b"\xd4\xc3\xb2\xa1\x02\x00")
+    shutil.copy(LAB / "ast-01-aor-404.pcap", ticket / "acme-call.pcap")
+    (ticket / "acme-call.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    frame = sipdiag.triage([str(tmp_path)], tmp_path / "out", jobs=1, redact=True)
+    assert sorted(frame["verdict_slug"].fillna("-")) == ["-", "aor-not-found"]
+    assert frame["error"].notna().sum() == 1 and frame["skipped"].str.contains("PNG image").any()
+    for path in (tmp_path / "out").rglob("*"):
+        if path.is_file():
+            assert b"acme" not in path.read_bytes(), path.name
+
+
 def test_nothing_readable_exits_2(tmp_path):
     (tmp_path / "notes.txt").write_text("customer says it does not work\n")
     result = CliRunner().invoke(main, ["triage", str(tmp_path), "-o", str(tmp_path / "out")])

@@ -15,6 +15,7 @@ analysis must be killable without killing the worker.
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import resource
 import sys
@@ -54,15 +55,28 @@ def base_row(spec: EventSpec) -> dict:
         "flows": 0, "flows_ok": 0, "flows_failed": 0, "flow_outcomes": "",
         "sip_messages": 0, "first_time": None, "last_time": None, "span_seconds": None,
         "hosts": "", "aors": "", "user_agents": "",
-        "skipped": "", "error": None, "analysis_seconds": None, "peak_rss_mib": None,
+        "skipped": "", "error": None, "analysis_seconds": None, "cpu_seconds": None, "peak_rss_mib": None,
         "redacted": int(spec.redact), "sipdiag_version": __version__,
     }
+
+
+def without_names(spec: EventSpec, text: str) -> str:
+    """`text` with the event's file names (paths, archive members, base names) replaced by the
+    `input-N` that `--redact` rows use."""
+    names = []
+    for i, f in enumerate(spec.files):
+        for name in (f.name, f.path, f.member, os.path.basename(f.name), spec.label):
+            if name:
+                names.append((name, f"input-{i + 1}" if name != spec.label else f"event {spec.event_id[:8]}"))
+    for name, pseudonym in sorted(names, key=lambda n: len(n[0]), reverse=True):
+        text = text.replace(name, pseudonym)
+    return text
 
 
 def error_result(spec: EventSpec, error: str, seconds: float | None = None) -> EventResult:
     """The row of an event that could not be analysed, saying why."""
     row = base_row(spec)
-    row["error"] = error
+    row["error"] = without_names(spec, error) if spec.redact else error
     row["analysis_seconds"] = round(seconds, 3) if seconds is not None else None
     return EventResult(row)
 
@@ -86,7 +100,9 @@ def analyse_event(spec: EventSpec) -> EventResult:
 
         write_reports(result, events_dir)
     result.row["analysis_seconds"] = round(time.perf_counter() - start, 3)
-    result.row["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    result.row["cpu_seconds"] = round(usage.ru_utime + usage.ru_stime, 3)
+    result.row["peak_rss_mib"] = round(usage.ru_maxrss / 1024, 1)
     return result
 
 
@@ -166,8 +182,7 @@ def _analyse(spec: EventSpec) -> EventResult:
         "hosts": "; ".join(text(h) for h in analysis.hosts),
         "aors": "; ".join(dict.fromkeys(text(fl.aor) for fl in failed if fl.aor)),
         "user_agents": "; ".join(text(ua) for ua in agents),
-        "skipped": "; ".join(text(s) for s in skipped) if not spec.redact else
-                   (f"{len(skipped)} file(s) not readable" if skipped else ""),
+        "skipped": "; ".join(without_names(spec, text(s)) if spec.redact else s for s in skipped),
     })
     return EventResult(row, html=html, json=json.dumps(document, indent=2), messages=len(analysis.messages))
 

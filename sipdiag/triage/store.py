@@ -40,6 +40,7 @@ COLUMNS: list[tuple[str, str]] = [
     ("skipped", "TEXT"),
     ("error", "TEXT"),
     ("analysis_seconds", "REAL"),
+    ("cpu_seconds", "REAL"),
     ("peak_rss_mib", "REAL"),
     ("report_html", "TEXT"),
     ("report_json", "TEXT"),

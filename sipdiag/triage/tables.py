@@ -23,7 +23,7 @@ def to_frame(rows: list[dict]) -> pd.DataFrame:
     for name in ("file_count", "errors", "warnings", "flows", "flows_ok", "flows_failed", "sip_messages",
                  "redacted"):
         frame[name] = frame[name].fillna(0).astype("int64")
-    for name in ("first_time", "last_time", "span_seconds", "analysis_seconds", "peak_rss_mib"):
+    for name in ("first_time", "last_time", "span_seconds", "analysis_seconds", "cpu_seconds", "peak_rss_mib"):
         frame[name] = frame[name].astype("float64")
     return frame
 
