@@ -7,7 +7,8 @@ once per job count and prints a table: wall time, events per second, the speed-u
 the CPU time of the whole run and of the workers (`cpu_seconds` of the rows: if the CPU time
 stays the same while the wall time does not halve, the machine had no second core to give),
 the speed-up those CPU times allow on idle cores (Amdahl: the parent's share is serial), and
-the peak RSS of the workers (the largest `peak_rss_mib` of the rows, which each worker
+the peak RSS of the workers. Before each run a control measures how many cores the machine
+gives right now (a spin loop alone, then two at once): on a shared machine it is often one. (the largest `peak_rss_mib` of the rows, which each worker
 measures itself, and the largest child RSS the parent saw).
 
     python benchmarks/bench_triage.py                      # 240 events of 300-700 messages, -j 1 and -j 2
@@ -45,6 +46,26 @@ def make_archive(folder: Path, events: int, low: int, high: int) -> int:
     return total
 
 
+def _spin(n: int) -> float:
+    start = time.perf_counter()
+    x = 0
+    for i in range(n):
+        x += i
+    return time.perf_counter() - start
+
+
+def free_cores(jobs: int = 2, n: int = 10_000_000) -> float:
+    """How many cores the machine gives us right now: a pure-Python loop alone, then `jobs`
+    copies at once (1.0: the other users of a shared machine leave us one core's worth)."""
+    import multiprocessing
+
+    alone = _spin(n)
+    start = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        pool.map(_spin, [n] * jobs)
+    return jobs * alone / (time.perf_counter() - start)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--events", type=int, default=240)
@@ -67,6 +88,7 @@ def main() -> None:
     best: dict[int, tuple] = {}
     for round_ in range(args.repeat):
         for jobs in job_counts if round_ % 2 == 0 else job_counts[::-1]:
+            print(f"#   free cores now (control: a spin loop alone vs 2 at once): {free_cores():.2f}", flush=True)
             measured = run_once(archive, work, jobs, args.events)
             if jobs not in best or measured[0] < best[jobs][0]:
                 best[jobs] = measured

@@ -203,3 +203,22 @@ def test_ok_archive_exits_0_and_api_is_callable(tmp_path):
     assert result.exit_code == 0, result.output
     frame = sipdiag.triage(str(LAB / "lab-01-register-auth-ok-nat.pcap"), tmp_path / "out")
     assert frame.attrs["reused"] == 1 and list(frame["verdict_slug"]) == ["ok"]
+
+
+@pytest.mark.parametrize("names", [["ast-01-aor-404.pcap", "ast-01-aor-404.pjsip-logger.log",
+                                    "asterisk-config/pjsip-01-aor-404.conf"],
+                                   ["../synthetic/gzipped.pcap.gz"], ["ast-02-fixed-200.console.txt"]])
+def test_archive_members_read_from_memory_give_the_same_analysis(names):
+    """`analysis.analyze_inputs` with (name, bytes) — the archive-member path through
+    `sources.open_data` and `config.read_config_data` — equals reading the files by path."""
+    import json
+
+    from sipdiag.analysis import analyze_inputs
+    from sipdiag.report.json_report import analysis_json
+
+    paths = [str(LAB / n) for n in names]
+    by_path = analyze_paths(paths)
+    in_memory = analyze_inputs([(p, Path(p).read_bytes()) for p in paths])
+    assert by_path.messages
+    assert (json.dumps(analysis_json(by_path, run_rules(by_path)), sort_keys=True)
+            == json.dumps(analysis_json(in_memory, run_rules(in_memory)), sort_keys=True))
