@@ -225,6 +225,8 @@ def test_index_page_in_browser(batch, browser):
     box.clear()
     box.send_keys("timed out")
     assert [r.get_attribute("id") for r in rows if r.is_displayed()] == [f"ev-{_row(batch, 'busy')['event_id']}"]
+    [busy] = [r for r in rows if r.is_displayed()]
+    assert busy.find_element(By.CSS_SELECTOR, "td").text.startswith("not-analysed")
     # the bar chart has one bar per cause, and a report opens from its link
     bars = browser.find_elements(By.CSS_SELECTOR, "#causes rect.bar")
     assert len(bars) == frame["verdict_slug"].fillna("-").nunique()

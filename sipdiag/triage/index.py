@@ -118,8 +118,8 @@ def build_index_view(frame: pd.DataFrame, redacted: bool = False) -> IndexView:
     rank = {"error": 0, "warning": 1, "failed": 2, "ok": 3}
     rows = []
     for r in frame.to_dict("records"):
-        severity = r["verdict_severity"] or "failed"
-        verdict = r["verdict_slug"] or "not-analysed"
+        severity = _s(r["verdict_severity"]) or "failed"
+        verdict = _s(r["verdict_slug"]) or "not-analysed"
         span = r["span_seconds"]
         rows.append(EventRow(
             event_id=r["event_id"], verdict=verdict, code=_s(r["verdict_code"]), severity=severity,
