@@ -227,6 +227,18 @@ def test_index_page_in_browser(batch, browser):
     assert [r.get_attribute("id") for r in rows if r.is_displayed()] == [f"ev-{_row(batch, 'busy')['event_id']}"]
     [busy] = [r for r in rows if r.is_displayed()]
     assert busy.find_element(By.CSS_SELECTOR, "td").text.startswith("not-analysed")
+    box.clear()
+    box.send_keys(" ")
+    # sorting: a click on "SIP msgs" orders the rows by it, a second click reverses
+    head = browser.find_element(By.CSS_SELECTOR, "#event-table thead th:nth-child(3)")
+    head.click()
+    counts = [int(c.get_attribute("textContent")) for c in
+              browser.find_elements(By.CSS_SELECTOR, "#event-table tbody td:nth-child(3)")]
+    assert counts == sorted(counts) and counts[0] < counts[-1]
+    head.click()
+    counts = [int(c.get_attribute("textContent")) for c in
+              browser.find_elements(By.CSS_SELECTOR, "#event-table tbody td:nth-child(3)")]
+    assert counts == sorted(counts, reverse=True)
     # the bar chart has one bar per cause, and a report opens from its link
     bars = browser.find_elements(By.CSS_SELECTOR, "#causes rect.bar")
     assert len(bars) == frame["verdict_slug"].fillna("-").nunique()
