@@ -305,6 +305,9 @@ class _TriageProgress:
         self.bar.update(self.task, advance=1, messages=self.messages)
         self.bar.refresh()
 
+    def tick(self) -> None:
+        self.bar.refresh()
+
     def close(self) -> None:
         self.bar.stop()
 

@@ -222,3 +222,12 @@ def test_archive_members_read_from_memory_give_the_same_analysis(names):
     assert by_path.messages
     assert (json.dumps(analysis_json(by_path, run_rules(by_path)), sort_keys=True)
             == json.dumps(analysis_json(in_memory, run_rules(in_memory)), sort_keys=True))
+
+
+def test_help_names_the_exit_status():
+    result = CliRunner().invoke(main, ["triage", "--help"])
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())
+    assert "Exit status: 0 no event with an error verdict, 1 at least one event with an error verdict" in text
+    for option in ("--jobs", "--timeout", "--memory-limit", "--group", "--redact", "--dask", "--retry-errors"):
+        assert option in text

@@ -31,6 +31,7 @@ class Progress(Protocol):
     def begin(self, total: int, todo: int) -> None: ...
     def started(self, spec: EventSpec) -> None: ...
     def finished(self, result: EventResult) -> None: ...
+    def tick(self) -> None: ...
 
 
 def triage(paths, outdir: str | None = None, *, jobs: int | None = None, timeout: float = DEFAULT_TIMEOUT,
@@ -78,7 +79,8 @@ def triage(paths, outdir: str | None = None, *, jobs: int | None = None, timeout
         else:
             from .run import run_local
 
-            results = run_local(todo, jobs or os.cpu_count() or 1, timeout, started)
+            results = run_local(todo, jobs or os.cpu_count() or 1, timeout, started,
+                                progress.tick if progress is not None else None)
         for result in results:
             _save(result, events_dir, store)
             if progress is not None:

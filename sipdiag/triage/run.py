@@ -78,9 +78,11 @@ def _context():
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
-def run_local(specs: Iterable[EventSpec], jobs: int, timeout: float,
-              on_start: OnStart | None = None) -> Iterator[EventResult]:
-    """Analyse each event in its own worker process, `jobs` at a time; yield results as they end."""
+def run_local(specs: Iterable[EventSpec], jobs: int, timeout: float, on_start: OnStart | None = None,
+              on_tick: Callable[[], None] | None = None) -> Iterator[EventResult]:
+    """Analyse each event in its own worker process, `jobs` at a time; yield results as they end.
+
+    `on_tick` is called at least every second while workers run (to redraw a progress bar)."""
     ctx = _context()
     pending = deque(specs)
     running: dict = {}  # reader connection -> (process, spec, deadline)
@@ -97,7 +99,9 @@ def run_local(specs: Iterable[EventSpec], jobs: int, timeout: float,
                 on_start(spec)
         nearest = min(d for _, _, d in running.values())
         ready = wait(list(running) + [p.sentinel for p, _, _ in running.values()],
-                     timeout=max(0.0, nearest - time.monotonic()))
+                     timeout=min(1.0, max(0.0, nearest - time.monotonic())))
+        if on_tick is not None:
+            on_tick()
         now = time.monotonic()
         for reader in list(running):
             proc, spec, deadline = running[reader]
