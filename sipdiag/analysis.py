@@ -6,27 +6,40 @@ Each path is either PBX configuration (pjsip.conf, `pjsip show` output), collect
 
 from __future__ import annotations
 
-from .config import PbxConfig, read_config
-from .dissect import read_messages
+from .config import PbxConfig, read_config, read_config_data
+from .dissect import dissect, read_messages
 from .flow import Analysis, build_analysis
-from .sources import label
+from .sources import label, open_data
 from .sources.frame import InputSummary, InputWarning, Origin
 
 
 def analyze_paths(paths: list[str]) -> Analysis:
     """Read every input (raises InputError for unreadable ones) and build one analysis."""
+    return analyze_inputs(list(paths))
+
+
+def analyze_inputs(items: list[str | tuple[str, bytes]]) -> Analysis:
+    """`analyze_paths` where an input is a path or a (name, content) pair (an archive member)."""
     inputs = []
     config = PbxConfig()
     config_inputs: list[InputSummary] = []
-    for path in paths:
-        warnings = read_config(path, config)
+    for item in items:
+        path, data = (item, None) if isinstance(item, str) else item
+        if data is None:
+            warnings = read_config(path, config)
+        else:
+            warnings = read_config_data(path, data, config)
         if warnings is not None:
             summary = InputSummary(label(path), format="pbx-config")
             summary.warnings = [InputWarning(Origin(label(path)), w) for w in warnings]
             config_inputs.append(summary)
             continue
-        source, items = read_messages(path)
-        inputs.append((source.summary, list(items)))
+        if data is None:
+            source, messages = read_messages(path)
+        else:
+            source = open_data(path, data)
+            messages = dissect(source)
+        inputs.append((source.summary, list(messages)))
     analysis = build_analysis(inputs)
     analysis.inputs.extend(config_inputs)
     analysis.config = config if config.objects else None

@@ -1,11 +1,12 @@
 """Command line: the only place that prints, picks exit codes and turns errors into messages.
 
-Exit codes: 0 = done, no error findings; 1 = at least one error finding (analyze);
-2 = bad input, usage or output (a file that cannot be read at all, an unknown option, a report
-that cannot be written); 3 = internal error. An input damaged part-way (cut short, a limit
-reached) is analysed as far as it could be read, with one line on stderr saying what was lost
-and where, and the exit code follows the findings. `--debug` adds the traceback, never
-changes the code. Everything printed that comes from an input passes through `inert`.
+Exit codes: 0 = done, no error findings; 1 = at least one error finding (analyze, lint), or an
+event with an error verdict or that could not be analysed (triage); 2 = bad input, usage or output
+(a file that cannot be read at all, an unknown option, a report that cannot be written);
+3 = internal error. An input damaged part-way (cut short, a limit reached) is analysed as far as it
+could be read, with one line on stderr saying what was lost and where, and the exit code follows
+the findings. `--debug` adds the traceback, never changes the code. Everything printed that comes
+from an input passes through `inert`.
 """
 
 from __future__ import annotations
@@ -430,6 +431,114 @@ def lint(ctx: click.Context, files: tuple[str, ...], fmt: str, verbose: bool) ->
         click.echo(f"{len(files)} file{'s' if len(files) != 1 else ''}, {objects} object{'s' if objects != 1 else ''}, "
                    f"{len(findings)} finding{'s' if len(findings) != 1 else ''}{note}", err=True)
     ctx.exit(EXIT_FINDINGS if any(f.severity == "error" for f in findings) else EXIT_OK)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--output", "outdir", required=True, type=click.Path(file_okay=False),
+              help="Output folder: triage.sqlite, triage.csv, triage.parquet, index.html and events/.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes (default: the number of cores).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=300, show_default=True,
+              help="Seconds one event may take; a slower one becomes a row with its error.")
+@click.option("--memory-limit", "memory_limit", type=click.IntRange(min=0), default=4096, show_default=True,
+              help="MiB of memory (address space) a worker may add for one event (0: no limit); an event that "
+                   "needs more becomes an error row.")
+@click.option("--group", type=click.Choice(["stem", "folder", "file"]), default="stem", show_default=True,
+              help="stem: files sharing a name up to the first dot in one folder are one event; "
+                   "folder: one event per folder (or archive); file: one event per file.")
+@click.option("--redact", is_flag=True, help="Pseudonyms in everything written: rows, CSV, Parquet, index and reports.")
+@click.option("--dask", "dask_address", metavar="ADDRESS",
+              help="Run the events on the Dask cluster at ADDRESS (e.g. tcp://scheduler:8786); "
+                   "workers read the input files by path.")
+@click.option("--retry-errors", is_flag=True, help="Analyse again the events whose earlier analysis failed.")
+@click.pass_context
+def triage(ctx: click.Context, paths: tuple[str, ...], outdir: str, jobs: int | None, timeout: float,
+           memory_limit: int, group: str, redact: bool, dask_address: str | None, retry_errors: bool) -> None:
+    """Triage an archive: what went wrong in each event, and which causes are common.
+
+    PATHS are files, folders (read recursively), globs and archives (.zip, .tar, .tar.gz/.tgz,
+    read in place); types are detected by content. The files of one event are analysed together,
+    as `analyze` does. Each event runs in its own worker process with a time and memory limit; a
+    crashing, hanging or huge input becomes a row with its error and the batch goes on. Results
+    go to OUTDIR/triage.sqlite (one row per event, keyed by the content of its files: a second
+    run analyses only new or changed events, an interrupted run resumes), triage.csv,
+    triage.parquet, index.html and one HTML report and JSON document per event in OUTDIR/events/.
+
+    \b
+    Examples:
+      sipdiag triage tickets/ -o triage-out
+      sipdiag triage 'tickets/2024-*/' attachments.zip -o triage-out -j 4 --timeout 120
+      sipdiag triage tickets/ -o shareable --redact
+
+    Exit status: 0 no event with an error verdict, 1 at least one event with an error verdict or
+    an event that could not be analysed, 2 bad usage or nothing readable (no input files, or no
+    event could be analysed), 3 internal error.
+    """
+    from .triage.batch import triage as run_triage
+
+    progress = _TriageProgress() if sys.stderr.isatty() else None
+    try:
+        frame = run_triage(list(paths), outdir, jobs=jobs, timeout=timeout, group=group, redact=redact,
+                           dask=dask_address, memory_limit_mib=memory_limit or None, retry_errors=retry_errors,
+                           progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
+    failed = int(frame["error"].notna().sum())
+    errors = int((frame["verdict_severity"] == "error").sum())
+    warnings = int((frame["verdict_severity"] == "warning").sum())
+    click.echo(f"sipdiag: {len(frame)} events ({frame.attrs['analysed']} analysed, {frame.attrs['reused']} "
+               f"unchanged): {errors} with an error verdict, {warnings} with a warning, {failed} not analysed; "
+               f"wrote {outdir}/index.html", err=True)
+    failures = frame[frame["error"].notna()]
+    for row in failures.head(10).itertuples():
+        error = str(row.error)
+        click.echo(f"sipdiag: {error if error.startswith(str(row.event)) else f'{row.event}: {error}'}", err=True)
+    if failed > 10:
+        click.echo(f"sipdiag: … and {failed - 10} more events not analysed (see the error column)", err=True)
+    if failed == len(frame):
+        ctx.exit(EXIT_BAD_INPUT)
+    ctx.exit(EXIT_FINDINGS if errors or failed else EXIT_OK)
+
+
+class _TriageProgress:
+    """The triage progress bar on a terminal: events done, SIP messages, current file, ETA.
+
+    Refreshed from the batch loop (auto_refresh off), so no thread runs while workers fork."""
+
+    def __init__(self) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.bar = Progress(TextColumn("[bold]triage"), BarColumn(bar_width=24), MofNCompleteColumn(),
+                            TextColumn("events · {task.fields[messages]} SIP messages"), TimeRemainingColumn(),
+                            TextColumn("[dim]{task.fields[current]}"), auto_refresh=False, transient=True,
+                            console=None)
+        self.task = None
+        self.messages = 0
+
+    def begin(self, total: int, todo: int) -> None:
+        self.bar.start()
+        self.task = self.bar.add_task("triage", total=todo, messages=0, current="")
+        self.bar.refresh()
+
+    def started(self, spec) -> None:
+        import os
+
+        name = os.path.basename(spec.files[0].name if spec.files else spec.label)
+        self.bar.update(self.task, current=name if len(name) <= 32 else "…" + name[-31:])
+        self.bar.refresh()
+
+    def finished(self, result) -> None:
+        self.messages += result.messages
+        self.bar.update(self.task, advance=1, messages=self.messages)
+        self.bar.refresh()
+
+    def tick(self) -> None:
+        self.bar.refresh()
+
+    def close(self) -> None:
+        self.bar.stop()
 
 
 @main.command(name="rules")

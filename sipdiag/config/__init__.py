@@ -16,7 +16,7 @@ from .model import PbxConfig, PjsipObject
 from .pjsip_conf import looks_like_pjsip_conf, parse_pjsip_conf
 from .pjsip_show import looks_like_pjsip_show, parse_pjsip_show
 
-__all__ = ["PbxConfig", "PjsipObject", "read_config"]
+__all__ = ["PbxConfig", "PjsipObject", "read_config", "read_config_data"]
 
 MAX_CONFIG = 4 << 20
 INCLUDE = re.compile(r"(?m)^\s*#(?:try)?include\b")
@@ -34,6 +34,11 @@ def read_config(path: str, config: PbxConfig) -> list[str] | None:
             data = fh.read(MAX_CONFIG + 1)
     except OSError:
         return None  # open_input reports unreadable files with the right message
+    return read_config_data(path, data, config)
+
+
+def read_config_data(path: str, data: bytes, config: PbxConfig) -> list[str] | None:
+    """`read_config` for content already in memory (an archive member), shown as `path`."""
     if len(data) > MAX_CONFIG or b"\x00" in data[:4096]:
         return None
     text = data.decode("utf-8", "replace")

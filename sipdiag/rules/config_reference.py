@@ -22,6 +22,7 @@ class ConfigDanglingReference(Rule):
     severity = "error"
     name = "pjsip.conf names an aor/auth/transport/endpoint section that does not exist"
     role = "cause"
+    explains = {"config-unused-aor": "same-user"}
 
     def check(self, analysis):
         config = analysis.config

@@ -46,6 +46,7 @@ __all__ = [
     "STDIN",
     "label",
     "lost_data",
+    "open_data",
     "open_input",
 ]
 
@@ -276,47 +277,68 @@ def _read_head(fh) -> tuple[bytes, str | None]:
 
 def open_input(path: str) -> Source:
     """Detect the format of `path` (`-`: standard input) by content and return a reader for it."""
-    from . import capture, textlogs
-
     name = label(path)
     fh, gzipped, regular = _open_bytes(path, name)
     opener = None
     try:
         head, damage = _read_head(fh)
-        if not head:
-            if damage is not None:
-                raise InputError(name, f"gzip file with no readable data: {damage}")
-            raise InputError(name, "is empty" + (" after gunzip" if gzipped else ""))
-        opener = _Opener(path, name, head, fh, regular, rewind=regular and not gzipped)
-
-        if capture.is_capture(head):
-            problem = capture.unreadable(head)
-            if problem is not None:
-                raise InputError(name, problem + (f" (gzip'd file: {damage})" if damage else ""))
-            return capture.CaptureReader(name, opener, gzipped=gzipped)
-        for magic, problem in _UNSUPPORTED_MAGIC:
-            if head.startswith(magic):
-                raise InputError(name, problem)
-
-        reader = textlogs.detect(name, head, gzipped=gzipped, opener=opener)
-        if reader is not None:
-            return reader
-        if _looks_binary(head):
-            raise InputError(
-                name,
-                "not a capture or text trace sipdiag knows (no pcap/pcapng magic number, binary content)",
-            )
-        raise InputError(
-            name,
-            "text without SIP messages in a known form (pjsip logger, chan_sip debug, ngrep, "
-            "FreeSWITCH siptrace, sngrep export, or plain SIP messages)",
-        )
+        if head:
+            opener = _Opener(path, name, head, fh, regular, rewind=regular and not gzipped)
+        return _detect(name, head, damage, gzipped, opener)
     except BaseException:
         if opener is not None:
             opener.close()
         else:
             fh.close()
         raise
+
+
+def open_data(name: str, data: bytes) -> Source:
+    """Like `open_input`, for content already in memory (an archive member), shown as `name`."""
+    gzipped = data[:2] == GZIP_MAGIC
+
+    def opener() -> io.BufferedReader:
+        raw = io.BufferedReader(io.BytesIO(data), CHUNK)
+        return open_gunzip(raw) if gzipped else raw
+
+    fh = opener()
+    try:
+        head, damage = _read_head(fh)
+    finally:
+        fh.close()
+    return _detect(name, head, damage, gzipped, opener)
+
+
+def _detect(name: str, head: bytes, damage: str | None, gzipped: bool, opener) -> Source:
+    """Pick the reader for content whose (un-gzipped) first bytes are `head`; `opener()` gives the
+    content from its start to the reader. Raises InputError when nothing can read it."""
+    from . import capture, textlogs
+
+    if not head:
+        if damage is not None:
+            raise InputError(name, f"gzip file with no readable data: {damage}")
+        raise InputError(name, "is empty" + (" after gunzip" if gzipped else ""))
+    if capture.is_capture(head):
+        problem = capture.unreadable(head)
+        if problem is not None:
+            raise InputError(name, problem + (f" (gzip'd file: {damage})" if damage else ""))
+        return capture.CaptureReader(name, opener, gzipped=gzipped)
+    for magic, problem in _UNSUPPORTED_MAGIC:
+        if head.startswith(magic):
+            raise InputError(name, problem)
+    reader = textlogs.detect(name, head, gzipped=gzipped, opener=opener)
+    if reader is not None:
+        return reader
+    if _looks_binary(head):
+        raise InputError(
+            name,
+            "not a capture or text trace sipdiag knows (no pcap/pcapng magic number, binary content)",
+        )
+    raise InputError(
+        name,
+        "text without SIP messages in a known form (pjsip logger, chan_sip debug, ngrep, "
+        "FreeSWITCH siptrace, sngrep export, or plain SIP messages)",
+    )
 
 
 _LOSS = re.compile(
