@@ -552,8 +552,12 @@ def list_rules() -> None:
 
 @main.command()
 @click.argument("rule")
-def explain(rule: str) -> None:
-    """Print the documentation of RULE (a code like SD101 or a slug like aor-not-found)."""
+@click.option("--plain", is_flag=True, help="Print the Markdown source even on a terminal.")
+def explain(rule: str, plain: bool) -> None:
+    """Print the documentation of RULE (a code like SD101 or a slug like aor-not-found).
+
+    On a terminal the Markdown is rendered (headings, code blocks); piped, or with --plain, it is
+    printed as written."""
     from .rules import rule_by_name
 
     found = rule_by_name(rule)
@@ -562,7 +566,13 @@ def explain(rule: str) -> None:
     click.echo(f"{found.code} {found.slug} ({found.severity}): {found.name}")
     links = ", ".join(f"{slug} ({link.replace('-', ' ')})" for slug, link in found.explains.items())
     click.echo(f"Role in a verdict: {found.role}" + (f"; explains {links}" if links else "") + "\n")
-    click.echo(found.doc())
+    if sys.stdout.isatty() and not plain:
+        from rich.console import Console
+        from rich.markdown import Markdown
+
+        Console().print(Markdown(found.doc()))
+    else:
+        click.echo(found.doc())
 
 
 if __name__ == "__main__":  # pragma: no cover
