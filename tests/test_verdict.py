@@ -76,6 +76,12 @@ CASES = [
         [_flow("cal-1", "call-ok")],
         [("ip-fragmented", "warning", None, {}), ("call-ok", "info", "cal-1", {})],
         OK_SLUG, [], id="capture-property-is-not-a-cause"),
+    pytest.param(  # the closest link wins: the 486 in the call's own flow, not the user's failed REGISTER
+        [_flow("reg-1", "aor-not-found", "registration", "sip:20433@pbx"),
+         _flow("cal-1", "user-busy", "call", "sip:20433@pbx")],
+        [("aor-not-found", "error", "reg-1", {"aor_user": "20433"}), ("call-failed", "warning", "cal-1", {}),
+         ("user-busy", "info", "cal-1", {})],
+        "aor-not-found", [], id="same-flow-link-beats-same-user"),
     pytest.param(  # errors outrank warnings, whatever the order of the findings
         [_flow("reg-1", "auth-failed", "registration"), _flow("cal-1", "call-failed")],
         [("request-failed", "warning", "cal-1", {}), ("auth-failed", "error", "reg-1", {})],
@@ -90,6 +96,9 @@ def test_verdict_choice(flows, findings, lead, explained):
     verdicts = decide(analysis, made)
     assert verdicts[0].slug == lead
     assert [f.slug for f in verdicts[0].explains] == explained
+    busy = [v for v in verdicts if v.slug == "user-busy"]
+    if busy and lead != "user-busy":
+        assert [f.slug for f in busy[0].explains] == ["call-failed"]
     explained_ids = {id(f) for v in verdicts for f in v.explains}
     assert not any(id(c) in explained_ids for v in verdicts for c in v.causes), "a symptom leads its own class"
 

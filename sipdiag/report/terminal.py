@@ -16,7 +16,7 @@ from rich.text import Text
 from ..flow.model import Analysis
 from ..inert import inert
 from ..rules.base import Finding
-from ..rules.verdict import OK_SLUG, Verdict, plural, decide
+from ..rules.verdict import OK_SLUG, Verdict, decide, first_sentence, plural
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 OUTCOME_STYLE = {"registration-ok": "green", "call-ok": "green", "ok": "green", "unregistered": "green",
@@ -32,7 +32,7 @@ def _evidence(origins) -> str:
     return inert(", ".join(str(o) for o in origins[:4]) + (" …" if len(origins) > 4 else ""))
 
 
-MAX_TABLE_ROWS = 20
+MAX_TABLE_ROWS = 12
 """Rows of the flows and hosts tables, and problem classes shown, without --verbose."""
 MAX_EXAMPLES = 3
 """Instances of one problem class (and symptoms under it) named without --verbose."""
@@ -129,21 +129,24 @@ def _verdict_panel(v: Verdict, verbose: bool, lead: bool) -> Panel:
     body = [_t(v.title, "bold", newlines=True)]
     if f is None:
         body += [Text(""), _t(v.summary, newlines=True)]
-    else:
+    elif lead or verbose:
         body += [Text(""), Text("Cause: ", style="bold").append(_t(f.cause, newlines=True)),
                  Text(""), Text("Fix:", style="bold"), _t(f.fix, newlines=True)]
+    else:  # a further problem: its cause in one sentence; the fix with --verbose or in the report
+        body += [Text("Cause: ", style="bold").append(_t(first_sentence(f.cause), newlines=True))]
         if f.observations and verbose:
             body.append(Text(""))
             for text, origins in f.observations:
                 body.append(_t(f"• {text}  [{_evidence(origins)}]", newlines=True))
         if len(v.causes) > 1:
             body += [Text(""), Text(f"{len(v.causes):,} instances, e.g.:", style="bold")]
-            examples = v.causes if verbose else v.causes[:MAX_EXAMPLES]
+            examples = v.causes if verbose else v.causes[:MAX_EXAMPLES if lead else 1]
             for c in examples:
                 body.append(_t(f"• {c.title}  [{_evidence(c.evidence[:1])}]", newlines=True))
             if len(examples) < len(v.causes):
                 body.append(Text(f"• … {len(v.causes) - len(examples):,} more (use --verbose)", style="dim"))
-        body += [Text(""), Text(f"Evidence: {_evidence(f.evidence)}", style="dim")]
+        if lead or verbose:
+            body += [Text(""), Text(f"Evidence: {_evidence(f.evidence)}", style="dim")]
     for heading, items in (("Explains (symptoms of this cause):", v.explains), ("Worth a look:", v.also)):
         if not items:
             continue

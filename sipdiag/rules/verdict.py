@@ -34,6 +34,7 @@ outcome: what happened to a flow (registered, answered, busy); capture: a proper
 itself; internal: sipdiag's own trouble."""
 
 LINKS = ("same-flow", "same-address", "same-user")
+"""From the closest link to the loosest: a symptom goes to the cause with the closest link."""
 
 ADDRESS_DETAILS = ("contact", "binding", "via")
 """`details` keys naming the address a finding blames: the Contact or Via a phone advertises, the
@@ -151,17 +152,22 @@ def _explanations(findings: list[Finding], scopes: dict[int, _Scope]) -> dict[in
     # (the callee was busy) does explain the failure it caused
     causes = [f for f in findings if _rule_explains(f) and (f.severity in PROBLEM or role_of(f) == OUTCOME)]
     causes.sort(key=lambda f: (f.rank, _position(f)))
-    for cause in causes:
-        cs = scopes[id(cause)]
-        for slug, link in _rule_explains(cause).items():
-            if link not in LINKS:
-                raise ValueError(f"{cause.slug} explains {slug} by unknown link {link!r}")
-            keys = {"same-flow": cs.flows, "same-address": cs.addresses, "same-user": cs.users}[link]
-            for key in keys:
-                for effect in by_key.get((slug, link, key), ()):
-                    if effect is cause or id(effect) in out or out.get(id(cause)) is effect:
-                        continue
-                    out[id(effect)] = cause
+    # the closest link wins: a cause in the symptom's own flow (the callee answered 486) before one
+    # about the address it was sent to, before one that only shares the user
+    for link in LINKS:
+        for cause in causes:
+            cs = scopes[id(cause)]
+            for slug, wanted in _rule_explains(cause).items():
+                if wanted not in LINKS:
+                    raise ValueError(f"{cause.slug} explains {slug} by unknown link {wanted!r}")
+                if wanted != link:
+                    continue
+                keys = {"same-flow": cs.flows, "same-address": cs.addresses, "same-user": cs.users}[link]
+                for key in keys:
+                    for effect in by_key.get((slug, link, key), ()):
+                        if effect is cause or id(effect) in out or out.get(id(cause)) is effect:
+                            continue
+                        out[id(effect)] = cause
     return out
 
 
@@ -220,7 +226,7 @@ def _verdict(analysis: Analysis, causes: list[Finding], findings: list[Finding],
         title = first.title
     else:
         title = f"{first.slug} × {len(causes):,} {_noun(causes, analysis, scopes)} (e.g. {first.title})"
-    summary = _first_sentence(first.cause)
+    summary = first_sentence(first.cause)
     if explains:
         counts: dict[str, int] = {}
         for f in explains:
@@ -279,7 +285,7 @@ def _ok(analysis: Analysis, findings: list[Finding], also: list[Finding]) -> Ver
     return Verdict(OK_SLUG, None, "info", title, summary, flows=len(analysis.flows), also=list(also))
 
 
-def _first_sentence(text: str) -> str:
+def first_sentence(text: str) -> str:
     for end in (". ", ".\n"):
         at = text.find(end)
         if at > 0:
