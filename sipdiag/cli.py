@@ -13,6 +13,7 @@ import click
 
 from . import __version__
 from .errors import SipdiagError, UsageError
+from .sources import core as capture_core
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -41,7 +42,7 @@ class _Group(click.Group):
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="sipdiag")
+@click.version_option(__version__, prog_name="sipdiag", message=f"%(prog)s %(version)s (core: {capture_core.describe()})")
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for internal errors.")
 @click.pass_context
 def main(ctx: click.Context, debug: bool) -> None:
