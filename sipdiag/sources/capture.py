@@ -121,22 +121,33 @@ class CaptureReader:
         tcp_add = p.tcp.add
         out = p.out
 
-        def frames_of(events: list[tuple]) -> Iterator[Frame]:
+        endpoints: dict[tuple[str, int], Endpoint] = {}
+
+        def endpoint(ip: str, port: int) -> Endpoint:
+            """One shared (immutable) Endpoint per address and port: most packets repeat a few."""
+            key = (ip, port)
+            ep = endpoints.get(key)
+            if ep is None:
+                if len(endpoints) >= 65536:
+                    endpoints.clear()
+                ep = endpoints[key] = Endpoint(ip, port)
+            return ep
+
+        def handle(events: list[tuple]) -> None:
+            """Turn one batch of scanner events into frames, in `out`."""
             for ev in events:  # the tuples are described in rust/src/python.rs
                 kind = ev[0]
                 if kind == 0:  # a UDP payload
                     if keep is not None and not keep(ev[7]):
                         continue
-                    yield Frame(Origin(path, frame=ev[1]), ev[2], Endpoint(ev[3], ev[4]), Endpoint(ev[5], ev[6]),
-                                "UDP", ev[7])
+                    out.append(Frame(Origin(path, frame=ev[1]), ev[2], endpoint(ev[3], ev[4]), endpoint(ev[5], ev[6]),
+                                     "UDP", ev[7]))
                 elif kind == 1:  # a TCP segment
                     _, number, t, src, sport, dst, dport, seq, ack, flags, payload = ev
                     chunks = tcp_add(src, sport, dst, dport, seq, flags, payload,
                                      (Origin(path, frame=number), t, 1, None), t, ack)
                     if chunks:
                         p.stream_frames(chunks)
-                        yield from out
-                        out.clear()
                 elif kind == 4:  # a file-level warning
                     summary.warn(Origin(path, frame=ev[1]), ev[2])
                 else:  # a record for the Python decoder; the scan paused after it
@@ -146,9 +157,6 @@ class CaptureReader:
                         t = ticks / base**exp + offset
                         summary.saw_time(t)
                     p.record(Record(number, t, linktype, data, orig_len, cut))
-                    if out:
-                        yield from out
-                        out.clear()
 
         fh = self._opener()
         try:
@@ -157,11 +165,13 @@ class CaptureReader:
                     chunk = fh.read(READ_CHUNK)
                 except OSError:  # as pcapfile's _read_exact: a read error ends the file
                     chunk = b""
-                yield from frames_of(scanner.feed(chunk) if chunk else scanner.finish())
+                handle(scanner.feed(chunk) if chunk else scanner.finish())
                 if summary.format == "unknown" and scanner.format is not None:
                     summary.format = scanner.format
                 while scanner.paused:  # after a record for Python, whose RTP is now counted
-                    yield from frames_of(scanner.resume())
+                    handle(scanner.resume())
+                yield from out
+                out.clear()
                 summary.packets = scanner.packets
                 if not chunk:
                     break
