@@ -298,6 +298,113 @@ def test_mutated_samples(tmp_path, data, chunk):
     assert_same(path, chunk=chunk)
 
 
+# -- generated packets: every header field the fast path reads, right, wrong and cut ---------------
+
+def _mostly(right, *wrong):
+    """The right value most of the time, sometimes one of the wrong ones."""
+    return st.sampled_from([right] * (2 * len(wrong) + 2) + list(wrong))
+
+
+_PORTS = st.sampled_from([5060, 5061, 4789, 53, 1023, 1024, 10000, 20002])
+_BODIES = st.sampled_from([SIP, b"SIP/2.0 200 OK\r\n\r\n", _rtp(0, 1), _rtp(8, 2)[:12], _rtp(0x80 | 101, 3),
+                           b"\x81\xc8" + b"\x00" * 26, b"", b"\r\n\r\n", b"\x08\x00\x00\x00\x00\x00\x01\x00"
+                           + _eth(_ipv4(17, "10.0.0.1", "10.0.0.2", _udp(5060, 5060, SIP)))])
+
+
+@st.composite
+def _l4(draw, proto: int) -> bytes:
+    body = draw(_BODIES)
+    if proto == 17:
+        ulen = draw(_mostly(8 + len(body), 0, 7, 8, 8 + len(body) + 9))
+        return struct.pack("!HHHH", draw(_PORTS), draw(_PORTS), ulen & 0xFFFF, 0) + body
+    if proto == 6:
+        doff = draw(_mostly(5, 6, 4, 15))
+        return (struct.pack("!HHIIBBHHH", draw(_PORTS), draw(_PORTS), draw(st.integers(0, 2**32 - 1)), 0,
+                            doff << 4, draw(st.sampled_from([0x02, 0x10, 0x18, 0x11, 0x04, 0x12])), 65535, 0, 0)
+                + b"\x01" * (4 * max(doff - 5, 0)) + body)
+    return draw(st.binary(max_size=40))
+
+
+@st.composite
+def _ip(draw) -> bytes:
+    proto = draw(st.sampled_from([17] * 6 + [6] * 4 + [1, 4, 41, 47, 132, 58]))
+    l4 = draw(_l4(proto))
+    if draw(st.integers(0, 3)):
+        opts = b"\x01" * (4 * draw(st.sampled_from([0, 0, 1, 10])))
+        total = draw(_mostly(20 + len(opts) + len(l4), 0, 19, 20 + len(opts) + len(l4) + 5))
+        ihl = draw(_mostly(5 + len(opts) // 4, 4, 15))
+        frag = draw(_mostly(0, 0x4000, 0x2000, 0x0001))
+        return struct.pack("!BBHHHBBH4s4s", 0x40 | ihl, 0, total & 0xFFFF, 1, frag, 64, proto, 0,
+                           _ip4("192.0.2.1"), _ip4(draw(st.sampled_from(["192.0.2.2", "0.0.0.0"])))) + opts + l4
+    nxt = draw(_mostly(proto, 0, 44, 60))
+    plen = draw(_mostly(len(l4), 0, len(l4) + 3))
+    src = draw(st.sampled_from(["2001:db8::1", "::ffff:192.0.2.1", "::1", "fe80::1:0:0:1"]))
+    return struct.pack("!IHBB16s16s", 0x60000000, plen, nxt, 64, socket.inet_pton(socket.AF_INET6, src),
+                       socket.inet_pton(socket.AF_INET6, "2001:db8::2")) + l4
+
+
+@st.composite
+def _frame(draw, linktype: int) -> bytes:
+    ip = draw(_ip())
+    v6 = ip[0] >> 4 == 6
+    if linktype == 1:
+        tags = b"".join(struct.pack("!HH", 100, t) for t in draw(st.lists(st.sampled_from([0x8100, 0x88A8]), max_size=2)))
+        ethertype = draw(_mostly(0x86DD if v6 else 0x0800, 0x8100, 0x0806, 0x05DC, 0x8847, 0x8864))
+        if tags:
+            first, rest = struct.unpack("!H", tags[2:4])[0], tags[:2] + struct.pack("!H", ethertype) + tags[4:]
+            frame = _eth(rest + ip, first)
+        else:
+            frame = _eth(ip, ethertype)
+    elif linktype == 113:
+        frame = b"\x00" * 14 + struct.pack("!H", 0x86DD if v6 else 0x0800) + ip
+    elif linktype == 276:
+        frame = struct.pack("!H", 0x86DD if v6 else 0x0800) + b"\x00" * 18 + ip
+    elif linktype in (0, 108):
+        family = draw(_mostly(30 if v6 else 2, 24, 28, 10, 7))
+        frame = (struct.pack("<I", family) if linktype == 0 and draw(st.booleans()) else struct.pack("!I", family)) + ip
+    else:
+        frame = ip
+    if draw(st.integers(0, 12)) == 0:
+        frame = frame[: draw(st.integers(0, len(frame)))]
+    return frame
+
+
+@st.composite
+def generated_capture(draw) -> bytes:
+    linktype = draw(st.sampled_from([1, 1, 1, 0, 12, 101, 108, 113, 228, 229, 276, 9, 147]))
+    frames = draw(st.lists(_frame(linktype), min_size=1, max_size=25))
+    kind = draw(st.sampled_from(["le", "be", "nsec", "modified", "pcapng"]))
+    if kind == "pcapng":
+        def block(btype: int, body: bytes) -> bytes:
+            body += b"\x00" * (-len(body) % 4)
+            return struct.pack("<II", btype, 12 + len(body)) + body + struct.pack("<I", 12 + len(body))
+        out = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+        out += block(1, struct.pack("<HHI", linktype, 0, draw(st.sampled_from([0, 65535, 40]))))
+        for i, f in enumerate(frames):
+            ticks = 1_700_000_000_000_000 + i * draw(st.integers(0, 10**7))
+            if draw(st.integers(0, 5)) == 0:
+                out += block(3, struct.pack("<I", len(f)) + f)
+            else:
+                out += block(6, struct.pack("<IIIII", 0, ticks >> 32, ticks & 0xFFFFFFFF, len(f), len(f)) + f)
+        return out
+    endian = ">" if kind == "be" else "<"
+    magic = {"le": 0xA1B2C3D4, "be": 0xA1B2C3D4, "nsec": 0xA1B23C4D, "modified": 0xA1B2CD34}[kind]
+    out = struct.pack(endian + "IHHiIII", magic, 2, 4, 0, 0, 65535, linktype)
+    for i, f in enumerate(frames):
+        out += struct.pack(endian + "IIII", 1_700_000_000 + i, draw(st.integers(0, 999_999_999)), len(f), len(f) + 4)
+        out += (b"\x00" * 8 if kind == "modified" else b"") + f
+    return out
+
+
+@settings(max_examples=int(os.environ.get("SIPDIAG_DIFF_EXAMPLES", "250")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large])
+@given(data=generated_capture(), chunk=st.sampled_from([None, 3, 50]))
+def test_generated_packets(tmp_path, data, chunk):
+    path = tmp_path / "g.pcap"
+    path.write_bytes(data)
+    assert_same(path, chunk=chunk)
+
+
 # -- the pieces ---------------------------------------------------------------------------------
 
 SIPISH = st.lists(st.sampled_from([b"\r", b"\n", b"\r\n", b" ", b"SIP/2.0", b"sip/2.0", b"200", b"2", b"INVITE",
