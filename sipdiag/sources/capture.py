@@ -233,29 +233,14 @@ class _Pipeline:
         self.problem_counts: dict[str, int] = {}
         self.rtp_untracked = 0
         self.rtp_first_untracked = 0
-        self.count_rtp: Callable[[Segment, bytes, int], None] = self._count_rtp
-        """Counts one RTP packet; the compiled reader points it at its scanner."""
+        self.count_rtp: Callable[[Segment, bytes, int], None] | None = None
+        """Counts one RTP packet elsewhere: the compiled reader points it at its scanner."""
 
     def _problem(self, frame: int, text: str) -> None:
         seen = self.problem_counts.get(text, 0)
         self.problem_counts[text] = seen + 1
         if seen < MAX_WARNINGS_PER_KIND:
             self.summary.warn(Origin(self.path, frame=frame), text)
-
-    def _count_rtp(self, seg: Segment, payload: bytes, number: int) -> None:
-        rtp_flows = self.summary.rtp_flows
-        key = (seg.src, seg.sport, seg.dst, seg.dport)
-        n = rtp_flows.get(key)
-        if n is not None:
-            rtp_flows[key] = n + 1
-            self.summary.rtp_payload_types[key].add(payload[1] & 0x7F)
-        elif len(rtp_flows) < MAX_RTP_FLOWS:
-            rtp_flows[key] = 1
-            self.summary.rtp_payload_types[key] = {payload[1] & 0x7F}
-        else:
-            if not self.rtp_untracked:
-                self.rtp_first_untracked = number
-            self.rtp_untracked += 1
 
     def record(self, rec: Record) -> None:
         """Decode one record (already counted in the summary) into frames."""
@@ -288,7 +273,22 @@ class _Pipeline:
                     continue
                 if (payload[0] & 0xC0) == 0x80 and len(payload) >= 12 and not 72 <= (payload[1] & 0x7F) <= 76 \
                         and seg.sport >= 1024 and seg.dport >= 1024:
-                    self.count_rtp(seg, payload, rec.number)
+                    if self.count_rtp is not None:
+                        self.count_rtp(seg, payload, rec.number)
+                    else:  # inline: the pure reader runs this for every RTP packet
+                        rtp_flows = summary.rtp_flows
+                        key = (seg.src, seg.sport, seg.dst, seg.dport)
+                        n = rtp_flows.get(key)
+                        if n is not None:
+                            rtp_flows[key] = n + 1
+                            summary.rtp_payload_types[key].add(payload[1] & 0x7F)
+                        elif len(rtp_flows) < MAX_RTP_FLOWS:
+                            rtp_flows[key] = 1
+                            summary.rtp_payload_types[key] = {payload[1] & 0x7F}
+                        else:
+                            if not self.rtp_untracked:
+                                self.rtp_first_untracked = rec.number
+                            self.rtp_untracked += 1
                 if keep is not None and not keep(payload):
                     continue
                 out.append(Frame(
