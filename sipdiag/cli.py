@@ -23,6 +23,7 @@ from . import __version__
 from .errors import OutputError, SipdiagError, UsageError
 from .inert import inert
 from .jsonout import dumps
+from .sources import core as capture_core
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 _WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS}
@@ -143,7 +144,7 @@ def _lost_line(summary, verb: str) -> str | None:
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="sipdiag")
+@click.version_option(__version__, prog_name="sipdiag", message=f"%(prog)s %(version)s (core: {capture_core.describe()})")
 @click.option("--debug", is_flag=True, help="Show Python tracebacks with the error messages (same exit codes).")
 @click.pass_context
 def main(ctx: click.Context, debug: bool) -> None:

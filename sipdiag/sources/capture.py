@@ -8,7 +8,10 @@ keeps only its sequence numbers.
 
 `datagram_filter`, when set by the caller, is asked about every UDP/SCTP payload and every
 WebSocket message before a `Frame` is built, so a capture full of RTP costs little; the
-reader itself knows nothing of what the caller looks for.
+reader itself knows nothing of what the caller looks for, with one exception: when the filter
+is sip/'s `looks_like_sip` (as `dissect` sets it), the compiled scanner applies that very test
+itself (rust/src/sniff.rs, checked against the regex by the differential tests), so datagrams
+it rejects never reach Python.
 
 RTP is counted, not delivered: a UDP payload of at least 12 bytes with version 2 in its first
 two bits (RFC 3550 §5.1) whose second byte, without the marker bit, is not 72-76 (RTCP's
@@ -18,16 +21,29 @@ well-known services can start with 0x80-0xBF by chance), is counted per directio
 a SIP message is ASCII, so no SIP datagram can pass this test. At most `MAX_RTP_FLOWS`
 directions are tracked; packets of further directions are only counted, in
 `summary.rtp_untracked_packets`, with one warning.
+
+Two cores walk the records (core.py picks one): the compiled scanner (`sipdiag._core`, Rust)
+and the pure-Python twin (pcapfile + packet). Both feed the same `_Pipeline`, which holds
+everything above the per-packet loop: stream reassembly, WebSocket and SCTP, warnings and the
+end-of-capture facts. The scanner decodes the common packets itself — it counts RTP, drops
+what cannot be SIP and hands over only SIP-candidate UDP payloads and TCP segments — and gives
+every record it does not decode on its fast path (fragments, tunnels, SCTP, rare link types,
+anything damaged) back whole, to `_Pipeline.record`, the code the pure path runs for every
+record. So both cores give the same frames and the same summary; tests/test_core_differential.py
+checks that they do.
 """
 
 from __future__ import annotations
 
+import socket
 from typing import Callable, Iterator
 
+from . import core
 from .frame import Endpoint, Frame, InputSummary, Origin
+from .gunzip import damage_of
 from .linklayer import LINKTYPE_NAMES, SUPPORTED_LINKTYPES
-from .packet import PacketDecoder
-from .pcapfile import header_problem, is_capture_magic, read_records
+from .packet import PacketDecoder, Segment
+from .pcapfile import Record, header_problem, is_capture_magic, read_records
 from .sctp import SctpReassembler
 from .tcp import TcpReassembler
 from .websocket import WebSocketTracker
@@ -35,6 +51,8 @@ from .websocket import WebSocketTracker
 MAX_WARNINGS_PER_KIND = 5
 MAX_RTP_FLOWS = 10_000
 """Distinct RTP directions tracked per capture; memory stays bounded on a capture full of scans."""
+READ_CHUNK = 1 << 20
+"""Bytes handed to the compiled scanner per call."""
 
 
 def is_capture(head: bytes) -> bool:
@@ -55,108 +73,261 @@ class CaptureReader:
         self._gzipped = gzipped
         self.summary = InputSummary(path)
         self.datagram_filter: Callable[[bytes], bool] | None = None
-        self._problem_counts: dict[str, int] = {}
-
-    def _problem(self, frame: int, text: str) -> None:
-        seen = self._problem_counts.get(text, 0)
-        self._problem_counts[text] = seen + 1
-        if seen < MAX_WARNINGS_PER_KIND:
-            self.summary.warn(Origin(self.path, frame=frame), text)
+        self.core = "pure-python"
+        """The core that read (or is reading) the file: "rust" or "pure-python"."""
 
     def __iter__(self) -> Iterator[Frame]:
+        compiled = core.compiled()
+        pipeline = _Pipeline(self.path, self.summary, self.datagram_filter)
+        if compiled is None:
+            self.core = "pure-python"
+            yield from self._read_pure(pipeline)
+        else:
+            self.core = "rust"
+            yield from self._read_compiled(pipeline, compiled)
+        if self._gzipped:
+            self.summary.format += "+gzip"
+        pipeline.summarize()
+
+    def _read_pure(self, p: _Pipeline) -> Iterator[Frame]:
         summary = self.summary
-        path = self.path
-        keep = self.datagram_filter
-        decoder = PacketDecoder()
-        tcp = TcpReassembler()
-        sctp = SctpReassembler()
-        ws = WebSocketTracker()
-        seen_streams: set[tuple] = set()
-        tls_streams: set[tuple] = set()
-        bad_links: set[int] = set()
-        rtp_flows = summary.rtp_flows
-        rtp_types = summary.rtp_payload_types
-        rtp_untracked = 0
-        rtp_first_untracked = 0
+        out = p.out
         fh = self._opener()
         try:
             for rec in read_records(fh, summary):
                 summary.packets += 1
-                t = rec.time
-                if t is not None:
-                    summary.saw_time(t)
-                linktype = rec.linktype
-                if linktype not in SUPPORTED_LINKTYPES:
-                    if linktype not in bad_links:
-                        bad_links.add(linktype)
-                        self._problem(rec.number, f"link type {linktype} is not supported; its packets are skipped")
-                    continue
-                summary.link_types.add(LINKTYPE_NAMES[linktype])
-                problems: list[str] = []
-                segments = decoder.decode(linktype, rec.data, t, problems)
-                if not rec.cut_by_file_end:
-                    for p in problems:
-                        self._problem(rec.number, p)
-                if not segments:
-                    continue
-                origin = Origin(path, frame=rec.number)
-                for seg in segments:
-                    if seg.tunnel:
-                        summary.count("tunnelled_packets")
-                    proto = seg.proto
-                    if proto == "UDP":
-                        payload = seg.payload
-                        if not payload:
-                            continue
-                        if (payload[0] & 0xC0) == 0x80 and len(payload) >= 12 and not 72 <= (payload[1] & 0x7F) <= 76 \
-                                and seg.sport >= 1024 and seg.dport >= 1024:
-                            key = (seg.src, seg.sport, seg.dst, seg.dport)
-                            n = rtp_flows.get(key)
-                            if n is not None:
-                                rtp_flows[key] = n + 1
-                                rtp_types[key].add(payload[1] & 0x7F)
-                            elif len(rtp_flows) < MAX_RTP_FLOWS:
-                                rtp_flows[key] = 1
-                                rtp_types[key] = {payload[1] & 0x7F}
-                            else:
-                                if not rtp_untracked:
-                                    rtp_first_untracked = rec.number
-                                rtp_untracked += 1
-                        if keep is not None and not keep(payload):
-                            continue
-                        yield Frame(
-                            origin, t, Endpoint(seg.src, seg.sport), Endpoint(seg.dst, seg.dport), "UDP",
-                            payload, ip_fragments=seg.ip_fragments, tunnel=seg.tunnel,
-                        )
-                    elif proto == "TCP":
-                        chunks = tcp.add(seg.src, seg.sport, seg.dst, seg.dport, seg.seq, seg.flags, seg.payload,
-                                         (origin, t, seg.ip_fragments, seg.tunnel), t, seg.ack)
-                        if chunks:
-                            yield from self._stream_frames(chunks, ws, seen_streams, tls_streams)
-                    else:
-                        sctp_problems: list[str] = []
-                        key = (seg.src, seg.sport, seg.dst, seg.dport)
-                        for data in sctp.messages(key, seg.raw_l4, sctp_problems):
-                            if keep is not None and not keep(data):
-                                continue
-                            yield Frame(
-                                origin, t, Endpoint(seg.src, seg.sport), Endpoint(seg.dst, seg.dport), "SCTP",
-                                data, ip_fragments=seg.ip_fragments, tunnel=seg.tunnel, whole_message=True,
-                            )
-                        for p in sctp_problems:
-                            self._problem(rec.number, p)
-            yield from self._stream_frames(tcp.finish(), ws, seen_streams, tls_streams)
+                if rec.time is not None:
+                    summary.saw_time(rec.time)
+                p.record(rec)
+                if out:
+                    yield from out
+                    out.clear()
+            p.end_streams()
+            yield from out
+            out.clear()
         finally:
             fh.close()
-            summary.rtp_untracked_packets = rtp_untracked
-        if rtp_untracked:
+            summary.rtp_untracked_packets = p.rtp_untracked
+
+    def _read_compiled(self, p: _Pipeline, compiled) -> Iterator[Frame]:
+        summary = self.summary
+        path = self.path
+        keep = self.datagram_filter
+        sniff = keep is not None and keep is core.sip_sniff()
+        if sniff:
+            keep = None  # the scanner applies exactly this test itself
+        scanner = compiled.CaptureScanner(sniff, MAX_RTP_FLOWS)
+        p.count_rtp = _ScannerRtp(scanner).count
+        tcp_add = p.tcp.add
+        out = p.out
+
+        endpoints: dict[tuple[str, int], Endpoint] = {}
+
+        def endpoint(ip: str, port: int) -> Endpoint:
+            """One shared (immutable) Endpoint per address and port: most packets repeat a few."""
+            key = (ip, port)
+            ep = endpoints.get(key)
+            if ep is None:
+                if len(endpoints) >= 65536:
+                    endpoints.clear()
+                ep = endpoints[key] = Endpoint(ip, port)
+            return ep
+
+        def handle(events: list[tuple]) -> None:
+            """Turn one batch of scanner events into frames, in `out`."""
+            for ev in events:  # the tuples are described in rust/src/python.rs
+                kind = ev[0]
+                if kind == 0:  # a UDP payload
+                    if keep is not None and not keep(ev[7]):
+                        continue
+                    out.append(Frame(Origin(path, frame=ev[1]), ev[2], endpoint(ev[3], ev[4]), endpoint(ev[5], ev[6]),
+                                     "UDP", ev[7]))
+                elif kind == 1:  # a TCP segment
+                    _, number, t, src, sport, dst, dport, seq, ack, flags, payload = ev
+                    chunks = tcp_add(src, sport, dst, dport, seq, flags, payload,
+                                     (Origin(path, frame=number), t, 1, None), t, ack)
+                    if chunks:
+                        p.stream_frames(chunks)
+                elif kind == 4:  # a file-level warning
+                    summary.warn(Origin(path, frame=ev[1]), ev[2])
+                else:  # a record for the Python decoder; the scan paused after it
+                    _, number, t, linktype, data, orig_len, cut = ev
+                    if kind == 3:  # a timestamp resolution beyond 64 bits: Python's big integers
+                        ticks, base, exp, offset = t
+                        t = ticks / base**exp + offset
+                        summary.saw_time(t)
+                    p.record(Record(number, t, linktype, data, orig_len, cut))
+
+        fh = self._opener()
+        try:
+            while True:
+                try:
+                    chunk = fh.read(READ_CHUNK)
+                except OSError:  # as pcapfile's _read_exact: a read error ends the file
+                    chunk = b""
+                handle(scanner.feed(chunk) if chunk else scanner.finish())
+                if summary.format == "unknown" and scanner.format is not None:
+                    summary.format = scanner.format
+                while scanner.paused:  # after a record for Python, whose RTP is now counted
+                    handle(scanner.resume())
+                yield from out
+                out.clear()
+                summary.packets = scanner.packets
+                if not chunk:
+                    break
+                if scanner.done:  # damage stopped the walk: read no further, as pcapfile
+                    break
+            damage = damage_of(fh)
+            if damage and not scanner.stopped_by_damage:
+                last = scanner.last_record
+                summary.warn(Origin(path, frame=last + 1),
+                             f"gzip'd file: {damage}; nothing after frame {last} can be read")
+            p.end_streams()
+            yield from out
+            out.clear()
+        finally:
+            fh.close()
+            times = scanner.times()
+            if times is not None:
+                summary.saw_time(times[0])
+                summary.saw_time(times[1])
+            summary.link_types.update(LINKTYPE_NAMES[lt] for lt in scanner.link_types())
+            for src, sport, dst, dport, n, types in scanner.rtp_flows():
+                key = (src, sport, dst, dport)
+                summary.rtp_flows[key] = n
+                summary.rtp_payload_types[key] = set(types)
+            p.rtp_untracked, p.rtp_first_untracked = scanner.rtp_untracked()
+            summary.rtp_untracked_packets = p.rtp_untracked
+
+
+class _ScannerRtp:
+    """RTP found by the Python decoder, counted by the scanner, so all directions share one order."""
+
+    def __init__(self, scanner) -> None:
+        self._count = scanner.count_rtp
+
+    def count(self, seg: Segment, payload: bytes, number: int) -> None:
+        self._count(_packed(seg.src), seg.sport, _packed(seg.dst), seg.dport, payload[1] & 0x7F, number)
+
+
+def _packed(ip: str) -> bytes:
+    return socket.inet_pton(socket.AF_INET6 if ":" in ip else socket.AF_INET, ip)
+
+
+class _Pipeline:
+    """Everything above the record walk, for one capture: records → segments → frames in `out`."""
+
+    def __init__(self, path: str, summary: InputSummary, keep: Callable[[bytes], bool] | None) -> None:
+        self.path = path
+        self.summary = summary
+        self.keep = keep
+        self.out: list[Frame] = []
+        """Frames made by the last call, for the reader to yield."""
+        self.decoder = PacketDecoder()
+        self.tcp = TcpReassembler()
+        self.sctp = SctpReassembler()
+        self.ws = WebSocketTracker()
+        self.seen_streams: set[tuple] = set()
+        self.tls_streams: set[tuple] = set()
+        self.bad_links: set[int] = set()
+        self.problem_counts: dict[str, int] = {}
+        self.rtp_untracked = 0
+        self.rtp_first_untracked = 0
+        self.count_rtp: Callable[[Segment, bytes, int], None] | None = None
+        """Counts one RTP packet elsewhere: the compiled reader points it at its scanner."""
+
+    def _problem(self, frame: int, text: str) -> None:
+        seen = self.problem_counts.get(text, 0)
+        self.problem_counts[text] = seen + 1
+        if seen < MAX_WARNINGS_PER_KIND:
+            self.summary.warn(Origin(self.path, frame=frame), text)
+
+    def record(self, rec: Record) -> None:
+        """Decode one record (already counted in the summary) into frames."""
+        summary = self.summary
+        keep = self.keep
+        out = self.out
+        t = rec.time
+        linktype = rec.linktype
+        if linktype not in SUPPORTED_LINKTYPES:
+            if linktype not in self.bad_links:
+                self.bad_links.add(linktype)
+                self._problem(rec.number, f"link type {linktype} is not supported; its packets are skipped")
+            return
+        summary.link_types.add(LINKTYPE_NAMES[linktype])
+        problems: list[str] = []
+        segments = self.decoder.decode(linktype, rec.data, t, problems)
+        if not rec.cut_by_file_end:
+            for p in problems:
+                self._problem(rec.number, p)
+        if not segments:
+            return
+        origin = Origin(self.path, frame=rec.number)
+        for seg in segments:
+            if seg.tunnel:
+                summary.count("tunnelled_packets")
+            proto = seg.proto
+            if proto == "UDP":
+                payload = seg.payload
+                if not payload:
+                    continue
+                if (payload[0] & 0xC0) == 0x80 and len(payload) >= 12 and not 72 <= (payload[1] & 0x7F) <= 76 \
+                        and seg.sport >= 1024 and seg.dport >= 1024:
+                    if self.count_rtp is not None:
+                        self.count_rtp(seg, payload, rec.number)
+                    else:  # inline: the pure reader runs this for every RTP packet
+                        rtp_flows = summary.rtp_flows
+                        key = (seg.src, seg.sport, seg.dst, seg.dport)
+                        n = rtp_flows.get(key)
+                        if n is not None:
+                            rtp_flows[key] = n + 1
+                            summary.rtp_payload_types[key].add(payload[1] & 0x7F)
+                        elif len(rtp_flows) < MAX_RTP_FLOWS:
+                            rtp_flows[key] = 1
+                            summary.rtp_payload_types[key] = {payload[1] & 0x7F}
+                        else:
+                            if not self.rtp_untracked:
+                                self.rtp_first_untracked = rec.number
+                            self.rtp_untracked += 1
+                if keep is not None and not keep(payload):
+                    continue
+                out.append(Frame(
+                    origin, t, Endpoint(seg.src, seg.sport), Endpoint(seg.dst, seg.dport), "UDP",
+                    payload, ip_fragments=seg.ip_fragments, tunnel=seg.tunnel,
+                ))
+            elif proto == "TCP":
+                chunks = self.tcp.add(seg.src, seg.sport, seg.dst, seg.dport, seg.seq, seg.flags, seg.payload,
+                                      (origin, t, seg.ip_fragments, seg.tunnel), t, seg.ack)
+                if chunks:
+                    self.stream_frames(chunks)
+            else:
+                sctp_problems: list[str] = []
+                key = (seg.src, seg.sport, seg.dst, seg.dport)
+                for data in self.sctp.messages(key, seg.raw_l4, sctp_problems):
+                    if keep is not None and not keep(data):
+                        continue
+                    out.append(Frame(
+                        origin, t, Endpoint(seg.src, seg.sport), Endpoint(seg.dst, seg.dport), "SCTP",
+                        data, ip_fragments=seg.ip_fragments, tunnel=seg.tunnel, whole_message=True,
+                    ))
+                for p in sctp_problems:
+                    self._problem(rec.number, p)
+
+    def end_streams(self) -> None:
+        """The records have ended: flush the TCP streams."""
+        self.stream_frames(self.tcp.finish())
+
+    def summarize(self) -> None:
+        """The end-of-capture warnings and facts."""
+        summary = self.summary
+        path = self.path
+        if self.rtp_untracked:
             summary.warn(
-                Origin(path, frame=rtp_first_untracked),
-                f"more than {MAX_RTP_FLOWS:,} RTP flow directions: {rtp_untracked:,} RTP packets from here on "
+                Origin(path, frame=self.rtp_first_untracked),
+                f"more than {MAX_RTP_FLOWS:,} RTP flow directions: {self.rtp_untracked:,} RTP packets from here on "
                 "belong to directions that are counted together, not one by one",
             )
-        if self._gzipped:
-            summary.format += "+gzip"
+        decoder, tcp = self.decoder, self.tcp
         incomplete = decoder.defrag.finish()
         if decoder.fragmented_datagrams:
             summary.count("ip_fragmented_datagrams", decoder.fragmented_datagrams)
@@ -168,26 +339,30 @@ class CaptureReader:
             ("tcp_out_of_order", tcp.out_of_order),
             ("tcp_gaps", tcp.gaps),
             ("tcp_streams_picked_up_midway", tcp.midstream),
-            ("tls_streams", len(tls_streams)),
+            ("tls_streams", len(self.tls_streams)),
         ):
             if value:
                 summary.count(fact, value)
         if tcp.gaps:
             summary.warn(Origin(path), f"{tcp.gaps} hole(s) in TCP streams (segments missing from the capture)")
-        if tls_streams:
+        if self.tls_streams:
             summary.warn(
                 Origin(path),
-                f"{len(tls_streams)} TLS-encrypted TCP stream direction(s): SIP over TLS cannot be read "
+                f"{len(self.tls_streams)} TLS-encrypted TCP stream direction(s): SIP over TLS cannot be read "
                 "from a capture; use the PBX's own logger (e.g. `pjsip set logger on`)",
             )
-        for p in ws.problems[:MAX_WARNINGS_PER_KIND]:
+        for p in self.ws.problems[:MAX_WARNINGS_PER_KIND]:
             summary.warn(Origin(path), p)
-        for text, n in self._problem_counts.items():
+        for text, n in self.problem_counts.items():
             if n > MAX_WARNINGS_PER_KIND:
                 summary.warn(Origin(path), f"{n - MAX_WARNINGS_PER_KIND} more packets with: {text}")
 
-    def _stream_frames(self, chunks, ws, seen_streams, tls_streams) -> Iterator[Frame]:
-        keep = self.datagram_filter
+    def stream_frames(self, chunks) -> None:
+        keep = self.keep
+        ws = self.ws
+        seen_streams = self.seen_streams
+        tls_streams = self.tls_streams
+        out = self.out
         for chunk in chunks:
             key = chunk.key
             origin, t, fragments, tunnel = chunk.tag
@@ -196,8 +371,8 @@ class CaptureReader:
                     seen_streams.discard(key)
                     ws.forget(key)
                     if key not in tls_streams:
-                        yield Frame(origin, t, Endpoint(key[0], key[1]), Endpoint(key[2], key[3]), "TCP", b"",
-                                    stream=("TCP",) + key, end_of_stream=True)
+                        out.append(Frame(origin, t, Endpoint(key[0], key[1]), Endpoint(key[2], key[3]), "TCP", b"",
+                                         stream=("TCP",) + key, end_of_stream=True))
                 continue
             first = key not in seen_streams
             if first:
@@ -212,8 +387,8 @@ class CaptureReader:
                 for message, _kind in ws.feed(key, chunk.data, chunk.gap_before):
                     if not message or (keep is not None and not keep(message)):
                         continue
-                    yield Frame(origin, t, src, dst, "WS", message, stream=("TCP",) + key,
-                                ip_fragments=fragments, tunnel=tunnel, whole_message=True)
+                    out.append(Frame(origin, t, src, dst, "WS", message, stream=("TCP",) + key,
+                                     ip_fragments=fragments, tunnel=tunnel, whole_message=True))
                 continue
-            yield Frame(origin, t, src, dst, "TCP", chunk.data, stream=("TCP",) + key,
-                        gap_before=chunk.gap_before, ip_fragments=fragments, tunnel=tunnel)
+            out.append(Frame(origin, t, src, dst, "TCP", chunk.data, stream=("TCP",) + key,
+                             gap_before=chunk.gap_before, ip_fragments=fragments, tunnel=tunnel))

@@ -9,7 +9,8 @@ Blocks carry packets. Every packet block counts as one frame, as in Wireshark.
 
 Damage never raises: a record that runs past the end of the file is delivered with what is
 there and a warning; a record header that cannot be right (length beyond any snaplen) stops
-reading with a warning, keeping everything before it.
+reading with a warning, keeping everything before it. A gzip'd file whose compressed data
+breaks off is reported when the walk reaches that point (not when it stopped before it).
 """
 
 from __future__ import annotations
@@ -56,17 +57,18 @@ def read_records(fh: BinaryIO, summary: InputSummary) -> Iterator[Record]:
     """The packets of an open pcap or pcapng file (plain or from `open_gunzip`), in file order."""
     magic = fh.read(4)
     last = 0
+    stopped: list[bool] = []
     if magic == PCAPNG_SHB:
         summary.format = "pcapng"
-        records = _read_pcapng(_Prefixed(magic, fh), summary)
+        records = _read_pcapng(_Prefixed(magic, fh), summary, stopped)
     else:
         summary.format = "pcap"
-        records = _read_pcap(fh, magic, summary)
+        records = _read_pcap(fh, magic, summary, stopped)
     for record in records:
         last = record.number
         yield record
     damage = damage_of(fh)
-    if damage:
+    if damage and not stopped:
         summary.warn(Origin(summary.path, frame=last + 1),
                      f"gzip'd file: {damage}; nothing after frame {last} can be read")
 
@@ -105,7 +107,8 @@ def header_problem(head: bytes) -> str | None:
     return None
 
 
-def _read_pcap(fh: BinaryIO, magic: bytes, summary: InputSummary) -> Iterator[Record]:
+def _read_pcap(fh: BinaryIO, magic: bytes, summary: InputSummary, stopped: list[bool]) -> Iterator[Record]:
+    """The records of a pcap file; `stopped` gets an item when damage (not the file's end) stops the walk."""
     endian, units = PCAP_MAGICS[magic]
     header = _read_exact(fh, 20)
     if len(header) < 20:
@@ -133,6 +136,7 @@ def _read_pcap(fh: BinaryIO, magic: bytes, summary: InputSummary) -> Iterator[Re
                 Origin(summary.path, frame=number),
                 f"damaged packet header (captured length {incl} bytes); stopped reading here",
             )
+            stopped.append(True)
             return
         if extra:
             _read_exact(fh, extra)
@@ -168,15 +172,15 @@ def _if_resolution(options: bytes, endian: str) -> tuple[int, int]:
         pos += (length + 3) & ~3
         if code == 0:
             break
-        if code == 9 and length >= 1:
+        if code == 9 and value:  # (an option cut off by the block's end has no value)
             v = value[0]
             units = 2 ** (v & 0x7F) if v & 0x80 else 10**v
-        elif code == 14 and length == 8:
+        elif code == 14 and length == 8 and len(value) == 8:
             offset = struct.unpack(endian + "q", value)[0]
     return units, offset
 
 
-def _read_pcapng(fh, summary: InputSummary) -> Iterator[Record]:
+def _read_pcapng(fh, summary: InputSummary, stopped: list[bool]) -> Iterator[Record]:
     endian = "<"
     interfaces: list[_Interface] = []
     number = 0
@@ -194,10 +198,13 @@ def _read_pcapng(fh, summary: InputSummary) -> Iterator[Record]:
                 endian = ">"
             else:
                 summary.warn(Origin(summary.path, frame=number + 1), "damaged pcapng section header; stopped")
+                if len(bom) == 4:
+                    stopped.append(True)
                 return
             total = struct.unpack(endian + "I", head[4:8])[0]
             if total < 28 or total % 4 or total > MAX_RECORD:
                 summary.warn(Origin(summary.path, frame=number + 1), "damaged pcapng section header; stopped")
+                stopped.append(True)
                 return
             if len(_read_exact(fh, total - 12)) < total - 12:
                 summary.warn(Origin(summary.path, frame=number + 1), "file is cut short inside a section header")
@@ -210,6 +217,7 @@ def _read_pcapng(fh, summary: InputSummary) -> Iterator[Record]:
                 Origin(summary.path, frame=number + 1),
                 f"damaged pcapng block (type {btype:#x}, length {total}); stopped reading here",
             )
+            stopped.append(True)
             return
         body = _read_exact(fh, total - 8)
         truncated = len(body) < total - 8

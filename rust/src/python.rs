@@ -1,0 +1,253 @@
+//! The Python binding: `sipdiag._core.CaptureScanner` and two helpers for the tests.
+//!
+//! Events are plain tuples (cheapest to build and to unpack), tagged by their first item:
+//!   (0, frame, time, src, sport, dst, dport, payload)                      a UDP payload
+//!   (1, frame, time, src, sport, dst, dport, seq, ack, flags, payload)     a TCP segment
+//!   (2, frame, time, linktype, data, orig_len, cut)                        a record for Python
+//!   (3, frame, (ticks, base, exp, offset), linktype, data, orig_len, cut)  same, time for Python
+//!   (4, frame or None, text)                                               a file-level warning
+//! Address strings are cached, so the many packets of one host share one `str`.
+
+use std::collections::HashMap;
+
+use pyo3::prelude::*;
+use pyo3::IntoPyObjectExt;
+use pyo3::types::{PyBytes, PyList, PyString};
+
+use crate::addr::Addr;
+use crate::scanner::{Events, Scanner};
+use crate::walk::{Record, Time};
+
+const ADDR_CACHE_MAX: usize = 1 << 16;
+
+struct ToPython<'py, 'c> {
+    py: Python<'py>,
+    out: Bound<'py, PyList>,
+    cache: &'c mut HashMap<Addr, Py<PyString>>,
+    error: Option<PyErr>,
+}
+
+impl<'py> ToPython<'py, '_> {
+    fn addr(&mut self, a: Addr) -> Bound<'py, PyString> {
+        if let Some(s) = self.cache.get(&a) {
+            return s.bind(self.py).clone();
+        }
+        if self.cache.len() >= ADDR_CACHE_MAX {
+            self.cache.clear();
+        }
+        let s = PyString::new(self.py, &a.text());
+        self.cache.insert(a, s.clone().unbind());
+        s
+    }
+
+    fn push<T: IntoPyObject<'py>>(&mut self, item: T) {
+        if self.error.is_some() {
+            return;
+        }
+        let result = item.into_bound_py_any(self.py).and_then(|obj| self.out.append(obj));
+        if let Err(e) = result {
+            self.error = Some(e);
+        }
+    }
+}
+
+impl Events for ToPython<'_, '_> {
+    fn udp(&mut self, number: u64, time: Option<f64>, src: Addr, sport: u16, dst: Addr, dport: u16, payload: &[u8]) {
+        let (s, d) = (self.addr(src), self.addr(dst));
+        let payload = PyBytes::new(self.py, payload);
+        self.push((0u8, number, time, s, sport, d, dport, payload));
+    }
+
+    fn tcp(
+        &mut self,
+        number: u64,
+        time: Option<f64>,
+        src: Addr,
+        sport: u16,
+        dst: Addr,
+        dport: u16,
+        seq: u32,
+        ack: u32,
+        flags: u8,
+        payload: &[u8],
+    ) {
+        let (s, d) = (self.addr(src), self.addr(dst));
+        let payload = PyBytes::new(self.py, payload);
+        self.push((1u8, number, time, s, sport, d, dport, seq, ack, flags, payload));
+    }
+
+    fn raw(&mut self, rec: &Record<'_>) {
+        let data = PyBytes::new(self.py, rec.data);
+        match rec.time {
+            Time::Huge { ticks, base, exp, offset } => {
+                self.push((3u8, rec.number, (ticks, base, exp, offset), rec.linktype, data, rec.orig_len, rec.cut))
+            }
+            Time::Seconds(t) => self.push((2u8, rec.number, Some(t), rec.linktype, data, rec.orig_len, rec.cut)),
+            Time::Absent => self.push((2u8, rec.number, None::<f64>, rec.linktype, data, rec.orig_len, rec.cut)),
+        }
+    }
+
+    fn warn(&mut self, frame: Option<u64>, text: String) {
+        self.push((4u8, frame, text));
+    }
+}
+
+enum Feed<'a> {
+    Chunk(&'a [u8]),
+    Resume,
+    End,
+}
+
+/// Scans one capture file fed in chunks; see `sipdiag/sources/capture.py` for the events.
+#[pyclass(module = "sipdiag._core")]
+struct CaptureScanner {
+    inner: Scanner,
+    cache: HashMap<Addr, Py<PyString>>,
+}
+
+impl CaptureScanner {
+    fn run<'py>(&mut self, py: Python<'py>, chunk: Feed<'_>) -> PyResult<Bound<'py, PyList>> {
+        let mut sink = ToPython { py, out: PyList::empty(py), cache: &mut self.cache, error: None };
+        match chunk {
+            Feed::Chunk(c) => self.inner.feed(c, &mut sink),
+            Feed::Resume => self.inner.resume(&mut sink),
+            Feed::End => self.inner.finish(&mut sink),
+        }
+        match sink.error {
+            Some(e) => Err(e),
+            None => Ok(sink.out),
+        }
+    }
+}
+
+#[pymethods]
+impl CaptureScanner {
+    #[new]
+    #[pyo3(signature = (sniff_sip, max_rtp_flows))]
+    fn new(sniff_sip: bool, max_rtp_flows: usize) -> Self {
+        CaptureScanner { inner: Scanner::new(sniff_sip, max_rtp_flows), cache: HashMap::new() }
+    }
+
+    /// Scan the next bytes of the file; return the events they complete. The scan pauses
+    /// after a record for Python (event 2 or 3): handle the events, then call `resume()`
+    /// while `paused` is true.
+    fn feed<'py>(&mut self, py: Python<'py>, chunk: &[u8]) -> PyResult<Bound<'py, PyList>> {
+        if self.inner.paused() {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err("feed() while paused: resume() first"));
+        }
+        self.run(py, Feed::Chunk(chunk))
+    }
+
+    /// Go on after a pause; return the next events.
+    fn resume<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        self.run(py, Feed::Resume)
+    }
+
+    /// The file has ended; return the last events (this too may pause).
+    fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        if self.inner.paused() {
+            return Err(pyo3::exceptions::PyRuntimeError::new_err("finish() while paused: resume() first"));
+        }
+        self.run(py, Feed::End)
+    }
+
+    /// The scan stopped after a record for Python.
+    #[getter]
+    fn paused(&self) -> bool {
+        self.inner.paused()
+    }
+
+    /// Records read so far.
+    #[getter]
+    fn packets(&self) -> u64 {
+        self.inner.counts.packets
+    }
+
+    /// Frame number of the last record delivered (0: none).
+    #[getter]
+    fn last_record(&self) -> u64 {
+        self.inner.last_record()
+    }
+
+    /// The walk is over (the end of the file, or damage that stops it): feed no more.
+    #[getter]
+    fn done(&self) -> bool {
+        self.inner.done()
+    }
+
+    /// Damage, not the end of the file, stopped the walk.
+    #[getter]
+    fn stopped_by_damage(&self) -> bool {
+        self.inner.stopped_by_damage()
+    }
+
+    /// "pcap" or "pcapng" once the magic number is read, else None.
+    #[getter]
+    fn format(&self) -> Option<&'static str> {
+        self.inner.format()
+    }
+
+    /// (first, last) timestamp of the records timed here, or None.
+    fn times(&self) -> Option<(f64, f64)> {
+        let c = &self.inner.counts;
+        c.first_time.zip(c.last_time)
+    }
+
+    /// Link types of the records decoded here.
+    fn link_types(&self) -> Vec<u32> {
+        self.inner.counts.link_types.iter().copied().collect()
+    }
+
+    /// Count one RTP packet found by the Python decoder (addresses as 4 or 16 raw bytes), so
+    /// the directions keep their order of first appearance across both decoders.
+    fn count_rtp(&mut self, src: &[u8], sport: u16, dst: &[u8], dport: u16, payload_type: u8, number: u64) -> PyResult<()> {
+        let (Some(s), Some(d)) = (Addr::from_bytes(src), Addr::from_bytes(dst)) else {
+            return Err(pyo3::exceptions::PyValueError::new_err("an address is 4 or 16 bytes"));
+        };
+        self.inner.counts.rtp.count((s, sport, d, dport), payload_type, number);
+        Ok(())
+    }
+
+    /// [(src, sport, dst, dport, packets, [payload types])] in order of first appearance.
+    fn rtp_flows(&self) -> Vec<(String, u16, String, u16, u64, Vec<u8>)> {
+        self.inner
+            .counts
+            .rtp
+            .flows
+            .iter()
+            .map(|&((s, sp, d, dp), n, types)| {
+                let pts = (0u8..128).filter(|&t| types & (1u128 << t) != 0).collect();
+                (s.text(), sp, d.text(), dp, n, pts)
+            })
+            .collect()
+    }
+
+    /// (packets of directions beyond the bound, frame of the first of them).
+    fn rtp_untracked(&self) -> (u64, u64) {
+        let r = &self.inner.counts.rtp;
+        (r.untracked, r.first_untracked)
+    }
+}
+
+/// `sipdiag.sip.framing.looks_like_sip`, compiled (for the differential tests).
+#[pyfunction]
+fn looks_like_sip(payload: &[u8]) -> bool {
+    crate::sniff::looks_like_sip(payload)
+}
+
+/// An address (4 or 16 raw bytes) as text, as `socket.inet_ntop` writes it (for the tests).
+#[pyfunction]
+fn ip_text(raw: &[u8]) -> PyResult<String> {
+    Addr::from_bytes(raw)
+        .map(|a| a.text())
+        .ok_or_else(|| pyo3::exceptions::PyValueError::new_err("an address is 4 or 16 bytes"))
+}
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<CaptureScanner>()?;
+    m.add_function(wrap_pyfunction!(looks_like_sip, m)?)?;
+    m.add_function(wrap_pyfunction!(ip_text, m)?)?;
+    Ok(())
+}

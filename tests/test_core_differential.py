@@ -1,0 +1,437 @@
+"""The compiled capture core and its pure-Python twin give the same output, record for record.
+
+Every capture is read twice, once with `SIPDIAG_PURE=1` and once with the compiled scanner
+(`sipdiag._core`), and the two results are compared in full: every `Frame` (all fields, the
+time as its exact bits) and the `InputSummary` (format, packets, link types, first and last
+time, every warning in order, facts in order, RTP directions in order with their counts and
+payload types). Inputs: the bundled samples, the shared corpus when present, generated busy
+captures, hand-made captures that mix the scanner's fast path with records only Python
+decodes, and hypothesis-mutated (truncated, bit-flipped, overwritten, gzip'd) small samples,
+read in odd-sized chunks. Both filter modes are compared: all datagrams (no filter) and the
+SIP sniff that `dissect` sets, which the scanner applies itself.
+
+Skipped, with the reason, when the compiled core is not built; CI (.ci/run) fails in that case.
+"""
+
+from __future__ import annotations
+
+import gzip
+import importlib.util
+import os
+import socket
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from busy_capture import write_busy_capture
+from conftest import CORPUS, REPO, SAMPLES
+from sipdiag import __version__
+from sipdiag.errors import InputError
+from sipdiag.sip.framing import looks_like_sip
+from sipdiag.sources import capture, core, open_input
+
+compiled = core._compiled
+pytestmark = pytest.mark.skipif(compiled is None, reason="compiled core (sipdiag._core) not built: no Rust toolchain at install")
+
+
+def _capture_files(base: Path) -> list[Path]:
+    if not base.is_dir():
+        return []
+    out = []
+    for p in sorted(base.rglob("*")):
+        if not p.is_file() or p.stat().st_size > 50_000_000:
+            continue
+        with open(p, "rb") as fh:
+            head = fh.read(4)
+        if head[:2] == b"\x1f\x8b" or capture.is_capture(head):
+            out.append(p)
+    return out
+
+
+BUNDLED = _capture_files(SAMPLES)
+CORPUS_CAPTURES = _capture_files(CORPUS)
+
+
+def _time(t: float | None):
+    return None if t is None else t.hex()
+
+
+def _snapshot(path: Path | str, pure: bool, keep, chunk: int | None = None, monkeypatch=None):
+    """Everything the reader produces for `path` on one core, in comparable form."""
+    old = os.environ.get("SIPDIAG_PURE")
+    os.environ["SIPDIAG_PURE"] = "1" if pure else "0"
+    saved_chunk = capture.READ_CHUNK
+    if chunk is not None:
+        capture.READ_CHUNK = chunk
+    try:
+        try:
+            reader = open_input(str(path))
+        except InputError as exc:
+            return ("InputError", str(exc))
+        reader.datagram_filter = keep
+        frames = [
+            (f.origin, _time(f.time), f.src, f.dst, f.transport, f.payload, f.stream, f.gap_before,
+             f.end_of_stream, f.ip_fragments, f.tunnel, f.whole_message, f.direction)
+            for f in reader
+        ]
+        assert reader.core == ("pure-python" if pure else "rust")
+        s = reader.summary
+        summary = (
+            s.format, s.packets, sorted(s.link_types), _time(s.first_time), _time(s.last_time),
+            [(w.origin, w.text) for w in s.warnings], list(s.facts.items()), list(s.rtp_flows.items()),
+            [(k, sorted(v)) for k, v in s.rtp_payload_types.items()], s.rtp_untracked_packets,
+        )
+        return frames, summary
+    finally:
+        capture.READ_CHUNK = saved_chunk
+        if old is None:
+            os.environ.pop("SIPDIAG_PURE", None)
+        else:
+            os.environ["SIPDIAG_PURE"] = old
+
+
+def assert_same(path, chunk: int | None = None) -> None:
+    for keep in (looks_like_sip, None):
+        pure = _snapshot(path, True, keep)
+        fast = _snapshot(path, False, keep, chunk)
+        if pure != fast and isinstance(pure, tuple) and len(pure) == 2 and isinstance(pure[0], list):
+            # say where they part, not just that they do
+            for i, (a, b) in enumerate(zip(pure[0], fast[0])):
+                assert a == b, f"{path}: frame {i} differs (filter {keep})"
+            assert len(pure[0]) == len(fast[0]), f"{path}: frame counts differ"
+            for a, b, what in zip(pure[1], fast[1], ("format", "packets", "link types", "first time", "last time",
+                                                     "warnings", "facts", "rtp flows", "rtp types", "rtp untracked")):
+                assert a == b, f"{path}: summary {what} differs"
+        assert pure == fast, f"{path} (filter {keep})"
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: str(p.relative_to(SAMPLES)))
+def test_bundled_samples(path):
+    assert_same(path)
+
+
+@pytest.mark.parametrize("path", BUNDLED[:40], ids=lambda p: str(p.relative_to(SAMPLES)))
+def test_bundled_samples_in_tiny_chunks(path):
+    """The scanner's buffering: records split across every kind of chunk boundary."""
+    if path.stat().st_size > 200_000:
+        pytest.skip("big file: 7-byte chunks would take long")
+    assert_same(path, chunk=7)
+
+
+@pytest.mark.skipif(not CORPUS_CAPTURES, reason=f"no corpus captures under {CORPUS} (set SIPDIAG_CORPUS)")
+@pytest.mark.parametrize("path", CORPUS_CAPTURES, ids=lambda p: str(p.relative_to(CORPUS)))
+def test_corpus_captures(path):
+    assert_same(path)
+
+
+def test_busy_generated_capture(tmp_path):
+    path = tmp_path / "busy.pcap"
+    write_busy_capture(path, 2000, seed=7)
+    assert_same(path)
+
+
+def test_benchmark_traffic(tmp_path):
+    """The benchmark's PBX traffic: RTP, RTCP, SIP over UDP and TCP, HTTP noise, IP fragments."""
+    spec = importlib.util.spec_from_file_location("bench_reader", REPO / "tests" / "benchmark" / "bench_reader.py")
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules["bench_reader"] = bench
+    spec.loader.exec_module(bench)
+    path, truth = bench.capture_for(tmp_path, 20_000)
+    assert_same(path)
+    assert_same(path, chunk=4093)
+
+
+# -- hand-made captures: the fast path and Python's decoder interleaved -----------------------
+
+def _ip4(ip: str) -> bytes:
+    return socket.inet_aton(ip)
+
+
+def _ipv4(proto: int, src: str, dst: str, l4: bytes, frag: int = 0, ident: int = 1) -> bytes:
+    return struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(l4), ident, frag, 64, proto, 0, _ip4(src), _ip4(dst)) + l4
+
+
+def _ipv6(nxt: int, src: str, dst: str, l4: bytes) -> bytes:
+    return struct.pack("!IHBB16s16s", 0x60000000, len(l4), nxt, 64, socket.inet_pton(socket.AF_INET6, src),
+                       socket.inet_pton(socket.AF_INET6, dst)) + l4
+
+
+def _udp(sport: int, dport: int, body: bytes) -> bytes:
+    return struct.pack("!HHHH", sport, dport, 8 + len(body), 0) + body
+
+
+def _tcp(sport: int, dport: int, seq: int, flags: int, body: bytes, ack: int = 0) -> bytes:
+    return struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 0x50, flags, 65535, 0, 0) + body
+
+
+def _eth(payload: bytes, ethertype: int = 0x0800) -> bytes:
+    return b"\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02" + struct.pack("!H", ethertype) + payload
+
+
+def _gre(inner_ip: bytes) -> bytes:
+    return struct.pack("!HH", 0, 0x0800) + inner_ip
+
+
+def _rtp(pt: int, seq: int) -> bytes:
+    return struct.pack("!BBHII", 0x80, pt, seq, seq * 160, 0x1234) + b"\xd5" * 160
+
+
+def _pcap(frames: list[bytes], linktype: int = 1) -> bytes:
+    out = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, linktype)
+    for i, f in enumerate(frames):
+        out += struct.pack("<IIII", 1_700_000_000 + i, i * 1117, len(f), len(f)) + f
+    return out
+
+
+SIP = (b"OPTIONS sip:pbx.example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\n"
+       b"Call-ID: a@b\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n")
+
+
+def _mixed_frames() -> list[bytes]:
+    """RTP plain and inside GRE (Python decodes it), fragments, v6, TCP, damage, in one order."""
+    frames = []
+    for i in range(6):
+        frames.append(_eth(_ipv4(17, "192.0.2.1", "192.0.2.2", _udp(20000 + 2 * (i % 3), 30000, _rtp(i % 2, i)))))
+        frames.append(_eth(_ipv4(47, "198.51.100.1", "198.51.100.2",
+                                 _gre(_ipv4(17, "203.0.113.1", "203.0.113.2", _udp(40000 + 2 * i, 50000, _rtp(8, i)))))))
+    frames.append(_eth(_ipv6(17, "2001:db8::1", "::ffff:192.0.2.9", _udp(5060, 5060, SIP)), 0x86DD))
+    frames.append(_eth(_ipv6(17, "::192.0.2.8", "2001:db8::1", _udp(5060, 5060, SIP)), 0x86DD))
+    big = _udp(5060, 5060, SIP + b"x" * 1500)
+    frames.append(_eth(_ipv4(17, "192.0.2.3", "192.0.2.4", big[:1480], frag=0x2000, ident=9)))
+    frames.append(_eth(_ipv4(17, "192.0.2.3", "192.0.2.4", big[1480:], frag=1480 // 8, ident=9)))
+    frames.append(_eth(_ipv4(6, "192.0.2.5", "192.0.2.6", _tcp(40000, 5060, 100, 0x02, b""))))
+    frames.append(_eth(_ipv4(6, "192.0.2.5", "192.0.2.6", _tcp(40000, 5060, 101, 0x18, SIP[:40]))))
+    frames.append(_eth(_ipv4(6, "192.0.2.5", "192.0.2.6", _tcp(40000, 5060, 141, 0x18, SIP[40:]))))
+    frames.append(_eth(_ipv4(17, "192.0.2.1", "192.0.2.2", _udp(5060, 5060, SIP))[:30]))  # cut by snaplen
+    frames.append(_eth(b"\x00" * 10, 0x0806))  # ARP
+    frames.append(b"\x00" * 5)  # a runt
+    frames.append(_eth(_ipv4(17, "192.0.2.1", "192.0.2.2", _udp(5060, 5060, b"\r\n\r\n"))))
+    frames.append(_eth(_ipv4(17, "192.0.2.1", "192.0.2.2", _udp(5060, 5060, SIP))))
+    return frames
+
+
+def test_mixed_fast_and_python_records(tmp_path):
+    path = tmp_path / "mixed.pcap"
+    path.write_bytes(_pcap(_mixed_frames()))
+    assert_same(path)
+    assert_same(path, chunk=3)
+
+
+def test_rtp_directions_beyond_the_bound_across_both_decoders(tmp_path, monkeypatch):
+    monkeypatch.setattr(capture, "MAX_RTP_FLOWS", 3)
+    path = tmp_path / "many-flows.pcap"
+    path.write_bytes(_pcap(_mixed_frames()))
+    assert_same(path)
+    _, summary = _snapshot(path, False, None)
+    assert summary[-1] > 0, "some RTP was counted untracked"
+
+
+def test_unsupported_link_type_and_pcapng_time_resolutions(tmp_path):
+    def block(btype: int, body: bytes) -> bytes:
+        body += b"\x00" * (-len(body) % 4)
+        return struct.pack("<II", btype, 12 + len(body)) + body + struct.pack("<I", 12 + len(body))
+
+    def idb(linktype: int, tsresol: int | None, offset: int | None = None) -> bytes:
+        opts = b""
+        if tsresol is not None:
+            opts += struct.pack("<HHB3x", 9, 1, tsresol)
+        if offset is not None:
+            opts += struct.pack("<HHq", 14, 8, offset)
+        return block(1, struct.pack("<HHI", linktype, 0, 0) + opts + (b"\x00" * 4 if opts else b""))
+
+    def epb(if_id: int, ticks: int, frame: bytes) -> bytes:
+        return block(6, struct.pack("<IIIII", if_id, ticks >> 32, ticks & 0xFFFFFFFF, len(frame), len(frame)) + frame)
+
+    ip = _ipv4(17, "192.0.2.1", "192.0.2.2", _udp(5060, 5060, SIP))
+    shb = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+    data = shb + idb(101, 9) + idb(147, None) + idb(101, 0x80 | 100) + idb(101, 25, offset=-5) + idb(1, 6, 1 << 40)
+    data += epb(0, 1_700_000_000_123_456_789, ip) + epb(1, 5, ip) + epb(2, 1 << 63, ip) + epb(3, (1 << 64) - 1, ip)
+    data += epb(4, 1_700_000_000_999_999, _eth(ip)) + epb(9, 1, ip) + block(3, struct.pack("<I", len(ip)) + ip)
+    path = tmp_path / "resolutions.pcapng"
+    path.write_bytes(data)
+    assert_same(path)
+
+
+# -- mutated inputs -----------------------------------------------------------------------------
+
+SMALL = sorted(p for p in (SAMPLES / "synthetic").iterdir()
+               if p.suffix in (".pcap", ".pcapng") and p.stat().st_size < 8000)
+SEEDS = {p.name: p.read_bytes() for p in SMALL}
+
+
+@st.composite
+def mutated(draw):
+    data = bytearray(SEEDS[draw(st.sampled_from(sorted(SEEDS)))])
+    for _ in range(draw(st.integers(1, 6))):
+        if len(data) < 8:
+            break
+        i = draw(st.integers(4, len(data) - 1))
+        op = draw(st.sampled_from(["flip", "flip", "overwrite", "delete", "cut", "length"]))
+        if op == "flip":
+            data[i] ^= 1 << draw(st.integers(0, 7))
+        elif op == "overwrite":
+            data[i : i + 4] = draw(st.binary(min_size=1, max_size=4))
+        elif op == "delete":
+            del data[i : i + draw(st.integers(1, 64))]
+        elif op == "cut":
+            del data[i:]
+        else:
+            data[i : i + 4] = struct.pack("<I", draw(st.sampled_from([0, 1, 12, 0xFFFF, 0x7FFFFFFF, 0xFFFFFFFF])))
+    packed = draw(st.sampled_from(["plain", "plain", "gzip", "gzip-cut"]))
+    if packed == "plain":
+        return bytes(data)
+    z = gzip.compress(bytes(data), mtime=0)
+    return z if packed == "gzip" else z[: draw(st.integers(10, len(z)))]
+
+
+@settings(max_examples=int(os.environ.get("SIPDIAG_DIFF_EXAMPLES", "250")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(data=mutated(), chunk=st.sampled_from([None, 1, 5, 64]))
+def test_mutated_samples(tmp_path, data, chunk):
+    path = tmp_path / ("m.pcap.gz" if data[:2] == b"\x1f\x8b" else "m.pcap")
+    path.write_bytes(data)
+    assert_same(path, chunk=chunk)
+
+
+# -- generated packets: every header field the fast path reads, right, wrong and cut ---------------
+
+def _mostly(right, *wrong):
+    """The right value most of the time, sometimes one of the wrong ones."""
+    return st.sampled_from([right] * (2 * len(wrong) + 2) + list(wrong))
+
+
+_PORTS = st.sampled_from([5060, 5061, 4789, 53, 1023, 1024, 10000, 20002])
+_BODIES = st.sampled_from([SIP, b"SIP/2.0 200 OK\r\n\r\n", _rtp(0, 1), _rtp(8, 2)[:12], _rtp(0x80 | 101, 3),
+                           b"\x81\xc8" + b"\x00" * 26, b"", b"\r\n\r\n", b"\x08\x00\x00\x00\x00\x00\x01\x00"
+                           + _eth(_ipv4(17, "10.0.0.1", "10.0.0.2", _udp(5060, 5060, SIP)))])
+
+
+@st.composite
+def _l4(draw, proto: int) -> bytes:
+    body = draw(_BODIES)
+    if proto == 17:
+        ulen = draw(_mostly(8 + len(body), 0, 7, 8, 8 + len(body) + 9))
+        return struct.pack("!HHHH", draw(_PORTS), draw(_PORTS), ulen & 0xFFFF, 0) + body
+    if proto == 6:
+        doff = draw(_mostly(5, 6, 4, 15))
+        return (struct.pack("!HHIIBBHHH", draw(_PORTS), draw(_PORTS), draw(st.integers(0, 2**32 - 1)), 0,
+                            doff << 4, draw(st.sampled_from([0x02, 0x10, 0x18, 0x11, 0x04, 0x12])), 65535, 0, 0)
+                + b"\x01" * (4 * max(doff - 5, 0)) + body)
+    return draw(st.binary(max_size=40))
+
+
+@st.composite
+def _ip(draw) -> bytes:
+    proto = draw(st.sampled_from([17] * 6 + [6] * 4 + [1, 4, 41, 47, 132, 58]))
+    l4 = draw(_l4(proto))
+    if draw(st.integers(0, 3)):
+        opts = b"\x01" * (4 * draw(st.sampled_from([0, 0, 1, 10])))
+        total = draw(_mostly(20 + len(opts) + len(l4), 0, 19, 20 + len(opts) + len(l4) + 5))
+        ihl = draw(_mostly(5 + len(opts) // 4, 4, 15))
+        frag = draw(_mostly(0, 0x4000, 0x2000, 0x0001))
+        return struct.pack("!BBHHHBBH4s4s", 0x40 | ihl, 0, total & 0xFFFF, 1, frag, 64, proto, 0,
+                           _ip4("192.0.2.1"), _ip4(draw(st.sampled_from(["192.0.2.2", "0.0.0.0"])))) + opts + l4
+    nxt = draw(_mostly(proto, 0, 44, 60))
+    plen = draw(_mostly(len(l4), 0, len(l4) + 3))
+    src = draw(st.sampled_from(["2001:db8::1", "::ffff:192.0.2.1", "::1", "fe80::1:0:0:1"]))
+    return struct.pack("!IHBB16s16s", 0x60000000, plen, nxt, 64, socket.inet_pton(socket.AF_INET6, src),
+                       socket.inet_pton(socket.AF_INET6, "2001:db8::2")) + l4
+
+
+@st.composite
+def _frame(draw, linktype: int) -> bytes:
+    ip = draw(_ip())
+    v6 = ip[0] >> 4 == 6
+    if linktype == 1:
+        tags = b"".join(struct.pack("!HH", 100, t) for t in draw(st.lists(st.sampled_from([0x8100, 0x88A8]), max_size=2)))
+        ethertype = draw(_mostly(0x86DD if v6 else 0x0800, 0x8100, 0x0806, 0x05DC, 0x8847, 0x8864))
+        if tags:
+            first, rest = struct.unpack("!H", tags[2:4])[0], tags[:2] + struct.pack("!H", ethertype) + tags[4:]
+            frame = _eth(rest + ip, first)
+        else:
+            frame = _eth(ip, ethertype)
+    elif linktype == 113:
+        frame = b"\x00" * 14 + struct.pack("!H", 0x86DD if v6 else 0x0800) + ip
+    elif linktype == 276:
+        frame = struct.pack("!H", 0x86DD if v6 else 0x0800) + b"\x00" * 18 + ip
+    elif linktype in (0, 108):
+        family = draw(_mostly(30 if v6 else 2, 24, 28, 10, 7))
+        frame = (struct.pack("<I", family) if linktype == 0 and draw(st.booleans()) else struct.pack("!I", family)) + ip
+    else:
+        frame = ip
+    if draw(st.integers(0, 12)) == 0:
+        frame = frame[: draw(st.integers(0, len(frame)))]
+    return frame
+
+
+@st.composite
+def generated_capture(draw) -> bytes:
+    linktype = draw(st.sampled_from([1, 1, 1, 0, 12, 101, 108, 113, 228, 229, 276, 9, 147]))
+    frames = draw(st.lists(_frame(linktype), min_size=1, max_size=25))
+    kind = draw(st.sampled_from(["le", "be", "nsec", "modified", "pcapng"]))
+    if kind == "pcapng":
+        def block(btype: int, body: bytes) -> bytes:
+            body += b"\x00" * (-len(body) % 4)
+            return struct.pack("<II", btype, 12 + len(body)) + body + struct.pack("<I", 12 + len(body))
+        out = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+        out += block(1, struct.pack("<HHI", linktype, 0, draw(st.sampled_from([0, 65535, 40]))))
+        for i, f in enumerate(frames):
+            ticks = 1_700_000_000_000_000 + i * draw(st.integers(0, 10**7))
+            if draw(st.integers(0, 5)) == 0:
+                out += block(3, struct.pack("<I", len(f)) + f)
+            else:
+                out += block(6, struct.pack("<IIIII", 0, ticks >> 32, ticks & 0xFFFFFFFF, len(f), len(f)) + f)
+        return out
+    endian = ">" if kind == "be" else "<"
+    magic = {"le": 0xA1B2C3D4, "be": 0xA1B2C3D4, "nsec": 0xA1B23C4D, "modified": 0xA1B2CD34}[kind]
+    out = struct.pack(endian + "IHHiIII", magic, 2, 4, 0, 0, 65535, linktype)
+    for i, f in enumerate(frames):
+        out += struct.pack(endian + "IIII", 1_700_000_000 + i, draw(st.integers(0, 999_999_999)), len(f), len(f) + 4)
+        out += (b"\x00" * 8 if kind == "modified" else b"") + f
+    return out
+
+
+@settings(max_examples=int(os.environ.get("SIPDIAG_DIFF_EXAMPLES", "250")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large])
+@given(data=generated_capture(), chunk=st.sampled_from([None, 3, 50]))
+def test_generated_packets(tmp_path, data, chunk):
+    path = tmp_path / "g.pcap"
+    path.write_bytes(data)
+    assert_same(path, chunk=chunk)
+
+
+# -- the pieces ---------------------------------------------------------------------------------
+
+SIPISH = st.lists(st.sampled_from([b"\r", b"\n", b"\r\n", b" ", b"SIP/2.0", b"sip/2.0", b"200", b"2", b"INVITE",
+                                   b"x", b"-", b"_", b"\x80", b"\xc8", b"sip:a@b", b"\t", b"1", b"A" * 31,
+                                   b"u" * 2047, b"9"]), max_size=12).map(b"".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(SIPISH, st.binary(max_size=64)))
+def test_sniff_is_the_grammar_regex(payload):
+    assert compiled.looks_like_sip(payload) == looks_like_sip(payload)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.binary(min_size=4, max_size=4), st.binary(min_size=16, max_size=16),
+                 st.lists(st.sampled_from([b"\x00\x00", b"\x00\x01", b"\xff\xff", b"\x12\x34"]), min_size=8,
+                          max_size=8).map(b"".join)))
+def test_address_text_is_inet_ntop(raw):
+    family = socket.AF_INET if len(raw) == 4 else socket.AF_INET6
+    assert compiled.ip_text(raw) == socket.inet_ntop(family, raw)
+
+
+def test_version_names_the_core():
+    def version(**env):
+        out = subprocess.run([sys.executable, "-m", "sipdiag", "--version"], capture_output=True, text=True,
+                             env={**os.environ, **env}, check=True)
+        return out.stdout.strip()
+
+    assert version(SIPDIAG_PURE="0") == f"sipdiag {__version__} (core: rust {compiled.__version__})"
+    assert version(SIPDIAG_PURE="1") == f"sipdiag {__version__} (core: pure-python, SIPDIAG_PURE=1)"
