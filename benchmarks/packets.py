@@ -50,6 +50,7 @@ def fold(total: int) -> int:
 
 
 def ip_bytes(ip: str) -> bytes:
+    """Dotted quad → 4 bytes."""
     return bytes(int(part) for part in ip.split("."))
 
 
@@ -69,6 +70,7 @@ class FrameBuilder:
         self.gateway_mac = b"\x00\x1b\x21\x3a\x4c\x01"
 
     def ipb(self, ip: str) -> bytes:
+        """The 4 bytes of `ip`, cached."""
         b = self._ip.get(ip)
         if b is None:
             b = self._ip[ip] = ip_bytes(ip)
@@ -92,6 +94,7 @@ class FrameBuilder:
         return s
 
     def ipv4(self, src: str, dst: str, proto: int, payload: bytes, tos: int = 0) -> bytes:
+        """Ethernet + IPv4 (DF set, TTL 64, next identification of `src`) around `payload`."""
         hdr = IP_HEADER.pack(0x45, tos, 20 + len(payload), self._next_ident(src), 0x4000, 64, proto, 0,
                              self.ipb(src), self.ipb(dst))
         csum = fold(ones_sum(hdr))
@@ -99,6 +102,7 @@ class FrameBuilder:
                 + hdr[:10] + csum.to_bytes(2, "big") + hdr[12:] + payload)
 
     def udp(self, src: str, sport: int, dst: str, dport: int, payload: bytes, tos: int = 0) -> bytes:
+        """A UDP datagram in one frame (0 is sent as 0xFFFF, RFC 768)."""
         length = 8 + len(payload)
         hdr = UDP_HEADER.pack(sport, dport, length, 0)
         csum = fold(self._pseudo_sum(src, dst, 17) + length + ones_sum(hdr + payload)) or 0xFFFF
@@ -106,6 +110,7 @@ class FrameBuilder:
 
     def tcp(self, src: str, sport: int, dst: str, dport: int, seq: int, ack: int, flags: int,
             payload: bytes = b"", options: bytes = b"", tos: int = 0) -> bytes:
+        """One TCP segment in one frame; `options` must be a multiple of 4 bytes."""
         doff = (20 + len(options)) // 4
         seg = TCP_HEADER.pack(sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, doff << 4, flags,
                               64240, 0, 0) + options + payload
@@ -123,6 +128,7 @@ class PcapWriter:
         fh.write(PCAP_HEADER)
 
     def write(self, t_us: int, frame: bytes) -> None:
+        """One record at `t_us` microseconds since the epoch."""
         if t_us < self._last_us:
             t_us = self._last_us
         self._last_us = t_us

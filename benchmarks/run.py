@@ -78,6 +78,7 @@ def tool_command(tool: str, path: Path, workdir: Path, label: str) -> list[str] 
 
 
 def loud(message: str) -> None:
+    """A warning nobody can miss in the log (the run goes on)."""
     bar = "!" * 78
     print(f"\n{bar}\n!! {message}\n{bar}\n", file=sys.stderr, flush=True)
 
@@ -101,12 +102,14 @@ def messages_seen(tool: str, m: measure.Measurement, workdir: Path, label: str) 
 
 
 def warm_page_cache(path: Path) -> None:
+    """Read the file once, so that no tool pays for the first read from disk."""
     with open(path, "rb") as fh:
         while fh.read(1 << 24):
             pass
 
 
 def check_capture(path: Path, truth: dict) -> dict:
+    """Verify the capture with tshark (once; cached), warn loudly on trouble, return a summary."""
     if shutil.which("tshark") is None:
         print("  (tshark is not installed: the capture is not verified)", file=sys.stderr)
         return {"verified": False}
@@ -171,6 +174,7 @@ def bench_capture(path: Path, truth: dict, tools: list[str], repeat: int, timeou
 
 
 def print_report(info_list: list[dict], records: list[dict], captures: dict[str, dict]) -> None:
+    """Header, capture list, results table and cost-growth table, as Markdown on stdout."""
     out = ["", "## Results", ""]
     for info in info_list:
         out += [line + "  " for line in machine.header_lines(info)]
@@ -260,16 +264,22 @@ def main(argv: list[str] | None = None) -> int:
             records += bench_capture(path, truth, tools, max(1, args.repeat), args.timeout, args.workdir)
     if args.generate_only:
         return 0
+    if records:
+        write_and_print(args.workdir, argv, info, records, captures)
+    if args.profile and workloads:
+        profile_analyze(args.workdir / workloads[0].filename())
+    return 0
+
+
+def write_and_print(workdir: Path, argv: list[str] | None, info: dict, records: list[dict], captures: dict) -> None:
+    """Save the run as `WORKDIR/results-<time>.json` and print its tables."""
     info["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    results = args.workdir / f"results-{stamp}.json"
+    results = workdir / f"results-{stamp}.json"
     results.write_text(json.dumps({"machine": info, "argv": sys.argv[1:] if argv is None else argv,
                                    "captures": captures, "records": records}, indent=2) + "\n")
     print_report([info], records, captures)
     print(f"\n(results: {results})")
-    if args.profile and workloads:
-        profile_analyze(args.workdir / workloads[0].filename())
-    return 0
 
 
 def report(files: list[Path]) -> int:

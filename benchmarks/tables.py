@@ -38,6 +38,7 @@ def _cell_time(r: dict) -> str:
 
 
 def results_table(records: list[dict]) -> list[str]:
+    """One row per capture and tool."""
     lines = ["| capture | packets | SIP msgs | tool | median s | min–max s | × faster than tshark | SIP msgs/s | peak RSS MB | runs |",
              "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
     tshark = {r["label"]: r for r in records if r["tool"] == "tshark" and r.get("median_s")}

@@ -86,6 +86,7 @@ def parse_size(label: str) -> tuple[int, bool]:
 
 
 def size_label(packets: int, media: bool = True) -> str:
+    """100000 → '100k'; the inverse of `parse_size`."""
     if packets % 1_000_000 == 0:
         base = f"{packets // 1_000_000}M"
     elif packets % 1_000 == 0:
@@ -230,6 +231,7 @@ class Workload:
         return size_label(self.packets, self.media)
 
     def filename(self) -> str:
+        """The cache file name: size, seed and generator version."""
         return f"pbx-{self.label}-seed{self.seed}-g{GENERATOR_VERSION}.pcap"
 
 
@@ -280,6 +282,7 @@ class PbxTraffic:
         self.at(t_us, "sip", src, dst, data, label, phone)
 
     def run(self) -> None:
+        """Drain the heap until the capture has its packets."""
         self.at(START_US, "scenario")
         heappop = heapq.heappop
         while self.total < self.w.packets and self.heap:
@@ -287,6 +290,7 @@ class PbxTraffic:
             getattr(self, "_on_" + action)(t, *args)
 
     def emit(self, t_us: int, frame: bytes, kind: str, labels: list[str] = ()) -> None:
+        """Write one frame (RTP only counted in the SIP-only variant) and count it in the ground truth."""
         if self.total >= self.w.packets:
             return
         self.total += 1
@@ -618,6 +622,7 @@ def generate(path: Path, workload: Workload) -> dict:
 
 
 def sidecar_path(path: Path) -> Path:
+    """Where the ground truth of the capture at `path` is kept."""
     return path.with_suffix(".json")
 
 
