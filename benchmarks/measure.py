@@ -5,7 +5,8 @@ How this works: the command runs under GNU time (`/usr/bin/time -v -o FILE`, Deb
 here around the whole run, so it includes process start-up (the tools are compared as the
 commands a user types). Without GNU time the child's rusage comes from `os.wait4`, which,
 unlike `RUSAGE_CHILDREN`, belongs to that one child. A run that outlives `timeout` seconds is
-killed (its whole process group) and reported as timed out, not as a time.
+killed (its whole process group) and reported as timed out, not as a time; its RSS is then
+the highest VmHWM (peak RSS so far) of the process tree, read from /proc just before the kill.
 """
 
 from __future__ import annotations
@@ -36,14 +37,32 @@ class Measurement:
         return self.returncode is None
 
 
-def _communicate(p: subprocess.Popen, timeout: float | None) -> tuple[str, str, bool]:
+def tree_peak_rss_mb(pid: int) -> float | None:
+    """The highest VmHWM of `pid` and its descendants (Linux /proc), in MB; None if unreadable."""
+    peak, todo = None, [pid]
+    while todo:
+        n = todo.pop()
+        try:
+            for line in Path(f"/proc/{n}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    kb = int(line.split()[1])
+                    peak = kb / 1024 if peak is None else max(peak, kb / 1024)
+            todo += [int(c) for c in Path(f"/proc/{n}/task/{n}/children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return peak
+
+
+def _communicate(p: subprocess.Popen, timeout: float | None) -> tuple[str, str, float | None]:
+    """stdout, stderr, and None if it finished, else the tree's peak RSS when it was killed."""
     try:
         out, err = p.communicate(timeout=timeout)
-        return out, err, False
+        return out, err, None
     except subprocess.TimeoutExpired:
+        rss = tree_peak_rss_mb(p.pid) or 0.0
         os.killpg(p.pid, signal.SIGKILL)
         out, err = p.communicate()
-        return out, err, True
+        return out, err, rss
 
 
 def run(cmd: list[str], timeout: float | None = None) -> Measurement:
@@ -53,13 +72,13 @@ def run(cmd: list[str], timeout: float | None = None) -> Measurement:
             started = time.perf_counter()
             p = subprocess.Popen([GNU_TIME, "-v", "-o", tf.name, *cmd], stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, text=True, errors="replace", start_new_session=True)
-            out, err, killed = _communicate(p, timeout)
+            out, err, rss_at_kill = _communicate(p, timeout)
             seconds = time.perf_counter() - started
-            rss = None
+            rss = rss_at_kill
             for line in Path(tf.name).read_text().splitlines():
                 if "Maximum resident set size" in line:
                     rss = int(line.rsplit(":", 1)[1]) / 1024
-        return Measurement(seconds, rss, None if killed else p.returncode, out, err)
+        return Measurement(seconds, rss, None if rss_at_kill is not None else p.returncode, out, err)
     with tempfile.TemporaryFile("w+") as fo, tempfile.TemporaryFile("w+") as fe:
         started = time.perf_counter()
         p = subprocess.Popen(cmd, stdout=fo, stderr=fe, start_new_session=True)
@@ -69,6 +88,7 @@ def run(cmd: list[str], timeout: float | None = None) -> Measurement:
             if pid:
                 break
             if timeout is not None and time.perf_counter() - started > timeout:
+                killed_rss = tree_peak_rss_mb(p.pid)
                 os.killpg(p.pid, signal.SIGKILL)
                 _, status, usage = os.wait4(p.pid, 0)
                 killed = True
@@ -78,4 +98,5 @@ def run(cmd: list[str], timeout: float | None = None) -> Measurement:
         p.returncode = os.waitstatus_to_exitcode(status)
         fo.seek(0)
         fe.seek(0)
-        return Measurement(seconds, usage.ru_maxrss / 1024, None if killed else p.returncode, fo.read(), fe.read())
+        rss = killed_rss if killed and killed_rss else usage.ru_maxrss / 1024
+        return Measurement(seconds, rss, None if killed else p.returncode, fo.read(), fe.read())

@@ -167,6 +167,7 @@ def bench_capture(path: Path, truth: dict, tools: list[str], repeat: int, timeou
             "median_s": statistics.median(times) if times else None,
             "min_s": min(times) if times else None, "max_s": max(times) if times else None,
             "peak_rss_mb": max((m.rss_mb for m in done if m.rss_mb is not None), default=None),
+            "rss_mb_when_killed": max((m.rss_mb for m in ms if m.timed_out and m.rss_mb), default=None),
             "timed_out": any(m.timed_out for m in ms), "timeout_s": timeout,
             "failed": bool(failed), "messages_seen": seen, "note": note,
         })
@@ -282,6 +283,12 @@ def write_and_print(workdir: Path, argv: list[str] | None, info: dict, records: 
     print(f"\n(results: {results})")
 
 
+def _size_order(label: str) -> tuple[int, bool]:
+    """Sort by the size of the full capture, its SIP-only variant right after it."""
+    packets, media = parse_size(label)
+    return packets, not media
+
+
 def report(files: list[Path]) -> int:
     """Merge saved results (a record per capture and tool; later files replace earlier ones) and print them."""
     infos, merged, captures = [], {}, {}
@@ -292,8 +299,8 @@ def report(files: list[Path]) -> int:
         for r in doc["records"]:
             merged[(r["label"], r["tool"])] = r
     order = {t: i for i, t in enumerate(ALL_TOOLS)}
-    records = sorted(merged.values(), key=lambda r: (r["packets"], r["label"], order.get(r["tool"], 9)))
-    captures = dict(sorted(captures.items(), key=lambda kv: (kv[1]["packets"], kv[0])))
+    records = sorted(merged.values(), key=lambda r: (_size_order(r["label"]), order.get(r["tool"], 9)))
+    captures = dict(sorted(captures.items(), key=lambda kv: _size_order(kv[0])))
     print_report(infos, records, captures)
     return 0
 

@@ -29,12 +29,23 @@ def _num(x: float | None, digits: int = 2) -> str:
     return f"{x:,.{digits}f}"
 
 
+def _ratio(x: float) -> str:
+    """Two decimals, three below 0.1 (0.016 says more than 0.02)."""
+    return f"{x:.2f}" if x >= 0.1 else f"{x:.3f}"
+
+
 def _cell_time(r: dict) -> str:
     if r.get("timed_out"):
         return f"> {r['timeout_s']:,.0f} (timed out)"
     if r.get("failed"):
         return "failed"
     return _num(r["median_s"])
+
+
+def _rss(r: dict) -> str:
+    if r.get("peak_rss_mb") is None and r.get("rss_mb_when_killed"):
+        return f"≥ {r['rss_mb_when_killed']:,.0f} (when killed)"
+    return _num(r.get("peak_rss_mb"), 0)
 
 
 def results_table(records: list[dict]) -> list[str]:
@@ -45,11 +56,11 @@ def results_table(records: list[dict]) -> list[str]:
     for r in records:
         ok = r.get("median_s") is not None and not r.get("timed_out") and not r.get("failed")
         ref = tshark.get(r["label"])
-        ratio = f"{ref['median_s'] / r['median_s']:.2f}" if ok and ref else "–"
+        ratio = _ratio(ref["median_s"] / r["median_s"]) if ok and ref else "–"
         spread = f"{_num(r['min_s'])}–{_num(r['max_s'])}" if ok else "–"
         rate = f"{r['sip_messages'] / r['median_s']:,.0f}" if ok else "–"
         lines.append(f"| {r['label']} | {r['packets']:,} | {r['sip_messages']:,} | {TOOL_NAMES.get(r['tool'], r['tool'])} "
-                     f"| {_cell_time(r)} | {spread} | {ratio} | {rate} | {_num(r.get('peak_rss_mb'), 0)} "
+                     f"| {_cell_time(r)} | {spread} | {ratio} | {rate} | {_rss(r)} "
                      f"| {len(r.get('runs', []))} |")
     return lines
 
@@ -82,6 +93,10 @@ def growth_table(records: list[dict]) -> list[str]:
                     prev = None
                     continue
                 value = r.get(key)
+                if value is None and key == "peak_rss_mb" and r.get("rss_mb_when_killed"):
+                    cells.append(f"≥ {r['rss_mb_when_killed']:,.0f} MB (when killed)")
+                    prev = None
+                    continue
                 if value is None or r.get("failed"):
                     cells.append("?")
                     prev = None
