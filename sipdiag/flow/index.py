@@ -59,6 +59,37 @@ class AnalysisIndex:
     asterisk: bool = False
     """An Asterisk PBX is in the trace: a host names it in Server/User-Agent, or a log line comes from res_pjsip."""
 
+    _bindings: dict = field(default_factory=dict, repr=False)
+
+    def binding_evidence(self, flow: Flow, ip: str | None, port: int | None) -> tuple | None:
+        """How the registrar of `flow` shows it bound the UA seen at (ip, port), first in flow order:
+        ('received', 2xx, received) — a Contact of its 2xx to REGISTER carries received= naming ip
+        (Kamailio fix_nated_register, OpenSIPS); ('rewritten', 2xx, None) — a Contact is ip:port
+        itself; ('path', REGISTER, None) — the REGISTER carried Path (RFC 3327). None if nothing.
+        Worked out once per (flow, address): a registration flow can hold thousands of refreshes."""
+        key = (id(flow), ip, port)
+        if key in self._bindings:
+            return self._bindings[key]
+        found = None
+        for t in flow.transactions:
+            final = t.final
+            if t.method != "REGISTER" or final is None or not final.status or not 200 <= final.status < 300:
+                continue  # a 2xx to INVITE carries the answerer's own Contact, not a stored binding
+            for c in final.contacts:
+                received = c.params.get("received")
+                if received and ip and ip in received:
+                    found = ("received", final, received)
+                    break
+                if c.uri is not None and c.uri.bare_host == ip and (c.uri.port or 5060) == port:
+                    found = ("rewritten", final, None)
+                    break
+            if found is None and t.request.header("Path"):
+                found = ("path", t.request, None)
+            if found is not None:
+                break
+        self._bindings[key] = found
+        return found
+
     def next_copy(self, msg: SipMessage, sender_ip: str | None) -> SipMessage | None:
         """The first later copy of request `msg` sent by `sender_ip` (a proxy passing it on)."""
         for other in self.copies.get((msg.method, msg.call_id, msg.cseq), ()):

@@ -60,10 +60,18 @@ class Transaction:
     def server(self) -> Endpoint:
         return self.request.dst
 
+    _final: tuple = field(default=(0, None), init=False, repr=False, compare=False)
+    """(len(responses) when `final` was last looked for, what it found): responses only grow."""
+
     @property
     def final(self) -> SipMessage | None:
         """The first final (>= 200) response."""
-        return next((r for r in self.responses if r.status and r.status >= 200), None)
+        seen, found = self._final
+        if found is not None or seen == len(self.responses):
+            return found
+        found = next((r for r in self.responses[seen:] if r.status and r.status >= 200), None)
+        self._final = (len(self.responses), found)
+        return found
 
     @property
     def provisional(self) -> list[SipMessage]:

@@ -22,13 +22,16 @@ class AuthFailed(Rule):
     def check(self, analysis):
         for flow in analysis.flows:
             failures = []
+            last_ok: dict[str, int] = {}  # method → index of its last 2xx to a request with credentials
+            for i, t in enumerate(flow.transactions):
+                if t.status and 200 <= t.status < 300 and t.has_credentials:
+                    last_ok[t.method] = i
             for i, t in enumerate(flow.transactions):
                 final = t.final
                 if final is None:
                     continue
                 stale = final.challenge is not None and (final.challenge.get("stale") or "").lower() == "true"
-                later_ok = any(x.has_credentials and x.status and 200 <= x.status < 300
-                               for x in flow.transactions[i + 1 :] if x.method == t.method)
+                later_ok = last_ok.get(t.method, -1) > i
                 rejected_again = t.is_challenge and t.has_credentials and not stale and not later_ok
                 forbidden = t.status == 403 and (t.has_credentials or flow.kind == "registration")
                 if rejected_again or forbidden:

@@ -191,27 +191,17 @@ def _compensation(analysis: Analysis, view: NatView, flow: Flow | None) -> None:
     # 2. Registrar's 200 OK: Contact carries received= (Kamailio fix_nated_register, OpenSIPS)
     #    or the Contact was rewritten to the observed address; Path in the request (RFC 3327).
     if flow is not None:
-        for t in flow.transactions:
-            final = t.final
-            if t.method != "REGISTER" or final is None or not final.status or not 200 <= final.status < 300:
-                continue  # a 2xx to INVITE carries the answerer's own Contact, not a stored binding
-            for c in final.contacts:
-                received = c.params.get("received")
-                if received and seen_ip in received:
-                    view.compensated = True
-                    view.how = f"the registrar recorded the NAT binding (200 OK Contact received=\"{received}\")"
-                    view.evidence = [final.origin]
-                    return
-                if c.uri is not None and c.uri.bare_host == seen_ip and (c.uri.port or 5060) == seen_port:
-                    view.compensated = True
-                    view.how = "the registrar rewrote the Contact to the observed address (200 OK)"
-                    view.evidence = [final.origin]
-                    return
-            if t.request.header("Path"):
-                view.compensated = True
-                view.how = "an edge proxy added a Path header (RFC 3327), so requests return through it"
-                view.evidence = [t.request.origin]
-                return
+        found = analysis.index.binding_evidence(flow, seen_ip, seen_port)
+        if found is not None:
+            kind, message, received = found
+            view.compensated = True
+            view.how = {
+                "received": f"the registrar recorded the NAT binding (200 OK Contact received=\"{received}\")",
+                "rewritten": "the registrar rewrote the Contact to the observed address (200 OK)",
+                "path": "an edge proxy added a Path header (RFC 3327), so requests return through it",
+            }[kind]
+            view.evidence = [message.origin]
+            return
     # 3. Requests sent back to the UA later go to the observed address and are answered.
     for other in analysis.index.requests_to.get((seen_ip, seen_port), []):
         if other.seq > msg.seq and other.method in ("INVITE", "OPTIONS", "NOTIFY", "MESSAGE"):
