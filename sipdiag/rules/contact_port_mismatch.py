@@ -25,9 +25,10 @@ class ContactPortMismatch(Rule):
             if not view.contact_port_differs:
                 continue
             contact_port = view.contact.rsplit(":", 1)[-1]
-            if view.private_to_public:
+            if view.private_to_public and view.public_response is not None:
                 yield self._lan_side(analysis, view, flow, contact_port)
                 continue
+            # (LAN side with no server response yet: only the packets' own port is known)
             port = msg.src.port
             response = view.public_response
             observations = [(f"Contact {view.contact}, but the packets come from port {port} ({view.seen}).",

@@ -45,13 +45,14 @@ class SipMessage:
     """A parsed SIP message and its provenance, kept compact.
 
     How this works: the message keeps its raw bytes and, per header line, four small integers
-    in one array (`_index`): the header name's id (`HEADER_NAMES`), where the line starts,
+    in one array (`_index`): the header name's id (`grammar.header_name`), where the line starts,
     and where its value starts and ends in the decoded head. A header value is cut out of the
     head when asked for; the head is decoded again each time (a few hundred bytes of UTF-8,
     deterministic, cheaper than keeping a second copy). Call-ID and CSeq are read while
     parsing; Via, From, To, Contact, the Request-URI, credentials and SDP are parsed on first
-    use and kept in slots. Nothing else is stored per message, so a capture's messages cost
-    about their raw size plus a few hundred bytes.
+    use and kept in slots. Until a view is asked for, a message costs its raw bytes and a few
+    hundred bytes more; the views the flow layer asks of every message (Via, From, To, Contact)
+    are most of what a busy analysis holds.
     """
 
     __slots__ = (
