@@ -27,7 +27,6 @@ from conftest import REPO, corpus_file
 
 from sipdiag.analysis import analyze_paths
 from sipdiag.cli import main
-from sipdiag.errors import InputError
 from sipdiag.rules import REGISTRY, run_rules
 from sipdiag.rules.auth_failed import AuthFailed
 from sipdiag.rules.base import Finding
@@ -36,7 +35,6 @@ CASES_FILE = Path(__file__).resolve().with_name("rule_cases.toml")
 CASE_KEYS = {"inputs", "synthetic", "why", "severity", "first_evidence", "evidence_has", "title", "cause", "fix",
              "count", "xfail", "strict"}
 FIRES_ONLY = {"severity", "first_evidence", "evidence_has", "title", "cause", "fix", "count"}
-TEXT_LOG_SUFFIXES = (".log", ".txt")
 
 
 # ------------------------------------------------------------------------------------ cases
@@ -108,12 +106,7 @@ def findings_for(case: RuleCase, tmp_path: Path) -> list[Finding]:
         paths = SYNTHETIC[case.spec["synthetic"]](tmp_path)
     else:
         paths = [_resolve(p) for p in case.inputs]
-    try:
-        _analysis, findings = _analyse_files(tuple(str(p) for p in paths))
-    except InputError as exc:
-        if any(str(p).endswith(TEXT_LOG_SUFFIXES) for p in paths):
-            pytest.xfail(f"text-log reader cannot read the input yet (sources/textlogs in progress): {exc}")
-        raise
+    _analysis, findings = _analyse_files(tuple(str(p) for p in paths))
     return list(findings)
 
 
@@ -484,10 +477,7 @@ AST01_INPUTS = [
 def test_ast01_aor_not_found_is_the_diagnosis(inputs):
     """GROUND_TRUTH ast-01: the first finding is aor-not-found (error) with the 404 as evidence;
     authentication passed (no auth-failed) and nothing registered (no registration-ok)."""
-    try:
-        _analysis, findings = _analyse(*inputs)
-    except InputError as exc:
-        pytest.xfail(f"text-log reader cannot read it yet (sources/textlogs in progress): {exc}")
+    _analysis, findings = _analyse(*inputs)
     first = findings[0]
     assert (first.slug, first.code, first.severity) == ("aor-not-found", "SD101", "error")
     allowed = set()
@@ -515,10 +505,7 @@ def test_ast01_aor_not_found_is_the_diagnosis(inputs):
                                       "lab/ast-02-fixed-200.pjsip-logger.log", "lab/ast-02-fixed-200.console.txt"])
 def test_ast02_registers_without_errors(relative):
     """GROUND_TRUTH ast-02: registration works; the NAT is handled, nothing is an error."""
-    try:
-        _analysis, findings = _analyse(relative)
-    except InputError as exc:
-        pytest.xfail(f"text-log reader cannot read it yet (sources/textlogs in progress): {exc}")
+    _analysis, findings = _analyse(relative)
     assert "registration-ok" in {f.slug for f in findings}
     assert [f.slug for f in findings if f.severity == "error"] == []
     assert not {"aor-not-found", "auth-failed", "registration-failed"} & {f.slug for f in findings}
