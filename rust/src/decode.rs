@@ -174,6 +174,18 @@ fn ipv6(data: &[u8], off: usize) -> Decoded<'_> {
     }
 }
 
+/// The same test as `looks_like_hep` in sources/hep.py: HEP3 magic, or a HEP v1/v2 header with a
+/// known address family, protocol and header length.
+pub fn looks_like_hep(p: &[u8]) -> bool {
+    if p.len() >= 4 && &p[..4] == b"HEP3" {
+        return p.len() >= 6;
+    }
+    if p.len() < 8 || !(p[0] == 1 || p[0] == 2) || !(p[3] == 6 || p[3] == 17) {
+        return false;
+    }
+    (p[2] == 2 && p[1] == 16) || (p[2] == 10 && p[1] == 40)
+}
+
 fn transport(proto: u8, src: Addr, dst: Addr, p: &[u8]) -> Decoded<'_> {
     match proto {
         17 => {
@@ -185,6 +197,9 @@ fn transport(proto: u8, src: Addr, dst: Addr, p: &[u8]) -> Decoded<'_> {
             }
             let ulen = ulen as usize;
             let body = if (8..=p.len()).contains(&ulen) { &p[8..ulen] } else { &p[8..] };
+            if looks_like_hep(body) {
+                return Decoded::Fallback; // HEP: Python unwraps the packet it carries (sources/hep.py)
+            }
             if (dport == VXLAN_PORT || sport == VXLAN_PORT) && body.len() >= 8 + 14 && body[0] & 0x08 != 0 {
                 return Decoded::Fallback; // VXLAN: Python unwraps the tunnel
             }

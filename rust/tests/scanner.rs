@@ -485,3 +485,16 @@ fn garbage_after_a_pcapng_magic_is_survived() {
         scan(&f, 13);
     }
 }
+
+#[test]
+fn hep_messages_go_to_the_python_decoder() {
+    use _core::decode::looks_like_hep;
+    assert!(looks_like_hep(b"HEP3\x00\x10"));
+    assert!(!looks_like_hep(b"HEP3\x00"));
+    assert!(looks_like_hep(&[2, 16, 2, 17, 0x13, 0xc4, 0x13, 0xc4]));
+    assert!(looks_like_hep(&[1, 40, 10, 6, 0, 0, 0, 0]));
+    assert!(!looks_like_hep(&[2, 16, 2, 1, 0, 0, 0, 0]));
+    assert!(!looks_like_hep(&[0x80, 0, 2, 17, 0, 0, 0, 0]));
+    let frame = ether(0x0800, &ipv4(17, [10, 0, 0, 9], [10, 0, 0, 1], &udp(9060, 9060, b"HEP3\x00\x06"), 0));
+    assert_eq!(decode(1, &frame), Decoded::Fallback);
+}

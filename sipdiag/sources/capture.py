@@ -291,10 +291,17 @@ class _Pipeline:
                             self.rtp_untracked += 1
                 if keep is not None and not keep(payload):
                     continue
-                out.append(Frame(
-                    origin, t, Endpoint(seg.src, seg.sport), Endpoint(seg.dst, seg.dport), "UDP",
-                    payload, ip_fragments=seg.ip_fragments, tunnel=seg.tunnel,
-                ))
+                if seg.transport is None:
+                    out.append(Frame(
+                        origin, t, Endpoint(seg.src, seg.sport), Endpoint(seg.dst, seg.dport), "UDP",
+                        payload, ip_fragments=seg.ip_fragments, tunnel=seg.tunnel,
+                    ))
+                else:  # carried in HEP: the agent's transport and time, one whole packet's payload
+                    out.append(Frame(
+                        origin, seg.time if seg.time is not None else t, Endpoint(seg.src, seg.sport),
+                        Endpoint(seg.dst, seg.dport), seg.transport, payload, ip_fragments=seg.ip_fragments,
+                        tunnel=seg.tunnel,
+                    ))
             elif proto == "TCP":
                 chunks = self.tcp.add(seg.src, seg.sport, seg.dst, seg.dport, seg.seq, seg.flags, seg.payload,
                                       (origin, t, seg.ip_fragments, seg.tunnel), t, seg.ack)

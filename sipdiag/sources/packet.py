@@ -14,6 +14,7 @@ import socket
 from dataclasses import dataclass
 
 from .defrag import Defragmenter
+from .hep import decode_hep, looks_like_hep
 from .linklayer import network_payload
 
 _inet4 = socket.inet_ntoa
@@ -49,6 +50,10 @@ class Segment:
     """TCP flags (FIN=1, SYN=2, RST=4, PSH=8, ACK=16)."""
     raw_l4: bytes = b""
     """For SCTP: the whole SCTP packet after the common header."""
+    time: float | None = None
+    """When a capture agent saw the packet (HEP), if it says; else the record's time applies."""
+    transport: str | None = None
+    """For a packet carried in HEP: its original transport ('UDP', 'TCP'), delivered whole."""
 
 
 class PacketDecoder:
@@ -166,6 +171,9 @@ class PacketDecoder:
             dport = (payload[2] << 8) | payload[3]
             ulen = (payload[4] << 8) | payload[5]
             body = payload[8:ulen] if 8 <= ulen <= n else payload[8:]
+            if looks_like_hep(body):
+                self._hep(body, fragments, tunnel, out, problems)
+                return
             if (dport == VXLAN_PORT or sport == VXLAN_PORT) and len(body) >= 8 + 14 and body[0] & 0x08:
                 self._ethernet_tunnel(body[8:], time, "VXLAN", depth, out, problems)
                 return
@@ -208,6 +216,19 @@ class PacketDecoder:
             self._ip(4 if proto == 4 else 6, payload, 0, time, name, depth + 1, out, problems)
         elif proto == 47:
             self._gre(payload, time, depth, out, problems)
+
+    def _hep(self, body, fragments, tunnel, out, problems) -> None:
+        """A HEP message (hep.py): the packet it carries, with its original addresses and time."""
+        packet = decode_hep(body)
+        if isinstance(packet, str):
+            if packet and body[:4] == b"HEP3":  # a v1/v2 look-alike that does not decode is just UDP
+                problems.append(packet)
+            return
+        if packet.proto not in (6, 17) or not packet.payload:
+            return
+        out.append(Segment("UDP", packet.src, packet.dst, packet.sport, packet.dport, packet.payload, fragments,
+                           f"{tunnel}+HEP{packet.version}" if tunnel else f"HEP{packet.version}",
+                           time=packet.time, transport="TCP" if packet.proto == 6 else "UDP"))
 
     def _gre(self, payload, time, depth, out, problems) -> None:
         if depth >= MAX_TUNNEL_DEPTH:
