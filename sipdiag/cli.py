@@ -139,7 +139,7 @@ def _lost_line(summary, verb: str) -> str | None:
     lost = lost_data(summary)
     if lost is None:
         return None
-    unit = "packets" if summary.format.startswith("pcap") else "lines"
+    unit = "packets" if summary.is_capture else "lines"
     return f"sipdiag: warning: {lost}; {verb} the {summary.packets} {unit} read"
 
 

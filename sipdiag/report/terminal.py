@@ -47,7 +47,7 @@ def renderables(analysis: Analysis, findings: list[Finding], verbose: bool = Fal
     inputs = Table.grid(padding=(0, 1))
     for s in analysis.inputs:
         extra = f", logging host {s.local_address}" if s.local_address else ""
-        unit = "lines" if not s.format.startswith("pcap") else "packets"
+        unit = "packets" if s.is_capture else "lines"
         inputs.add_row(_t(s.path, "bold"), _t(f"{s.format}, {s.packets} {unit}{extra}"))
         for w in s.warnings[:5]:
             inputs.add_row("", _t(f"warning: {w.text}", "yellow"))

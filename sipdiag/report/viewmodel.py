@@ -1195,7 +1195,7 @@ def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor |
             per_input[o.source] = per_input.get(o.source, 0) + 1
     inputs = []
     for s in analysis.inputs:
-        unit = "packets" if s.format.startswith("pcap") else "lines"
+        unit = "packets" if s.is_capture else "lines"
         span = ""
         if s.first_time is not None and s.last_time is not None:
             span = f"{_utc(s.first_time)} — {_duration(s.last_time - s.first_time)}"

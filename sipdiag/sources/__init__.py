@@ -63,7 +63,6 @@ class Source(Protocol):
 
 # Magic numbers of capture formats we do not read, with what to tell the user.
 _UNSUPPORTED_MAGIC: list[tuple[bytes, str]] = [
-    (b"GMBU", "Microsoft Network Monitor capture (.cap): not supported; open it in Wireshark and save it as pcapng"),
     (b"XCP\x00", "NetXray/Sniffer capture: not supported; save it as pcapng in Wireshark"),
     (b"snoop\x00\x00\x00", "Solaris snoop capture: not supported; convert it with `editcap -F pcapng`"),
     (b"\xfd7zXZ\x00", "xz-compressed file: decompress it first (`unxz`)"),
@@ -322,7 +321,9 @@ def _detect(name: str, head: bytes, damage: str | None, gzipped: bool, opener) -
         problem = capture.unreadable(head)
         if problem is not None:
             raise InputError(name, problem + (f" (gzip'd file: {damage})" if damage else ""))
-        return capture.CaptureReader(name, opener, gzipped=gzipped)
+        reader = capture.CaptureReader(name, opener, gzipped=gzipped)
+        reader.netmon = head[:4] == b"GMBU"
+        return reader
     for magic, problem in _UNSUPPORTED_MAGIC:
         if head.startswith(magic):
             raise InputError(name, problem)

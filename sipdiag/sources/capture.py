@@ -75,9 +75,13 @@ class CaptureReader:
         self.datagram_filter: Callable[[bytes], bool] | None = None
         self.core = "pure-python"
         """The core that read (or is reading) the file: "rust" or "pure-python"."""
+        self.netmon = False
+        """A Network Monitor file (set by open_input from the head): read by the pure-Python walk."""
 
     def __iter__(self) -> Iterator[Frame]:
         compiled = core.compiled()
+        if compiled is not None and self.netmon:
+            compiled = None  # the compiled scanner walks pcap and pcapng; NetMon is read by netmon.py
         pipeline = _Pipeline(self.path, self.summary, self.datagram_filter)
         if compiled is None:
             self.core = "pure-python"

@@ -141,6 +141,11 @@ class InputSummary:
     rtp_untracked_packets: int = 0
     """Captures: RTP packets of directions beyond the first `capture.MAX_RTP_FLOWS`, counted together."""
 
+    @property
+    def is_capture(self) -> bool:
+        """A packet capture (pcap, pcapng, NetMon; gzip'd or not), not a text log: it counts packets."""
+        return self.format.startswith(("pcap", "netmon"))
+
     def warn(self, origin: Origin, text: str, limit: int = 200) -> None:
         """Record a warning; past `limit` only count them, so a damaged file stays readable."""
         if len(self.warnings) < limit:

@@ -32,6 +32,8 @@ PCAP_MAGICS = {  # magic → (byte order, timestamp fraction units per second)
 }
 _MODIFIED = {b"\x34\xcd\xb2\xa1", b"\xa1\xb2\xcd\x34"}
 PCAPNG_SHB = b"\x0a\x0d\x0d\x0a"
+NETMON_MAGIC = b"GMBU"
+"""Microsoft Network Monitor 2.x (netmon.py)."""
 MAX_RECORD = 16 * 1024 * 1024
 """Records larger than this cannot be real packets: the file is damaged from there on."""
 
@@ -50,7 +52,7 @@ class Record:
 
 
 def is_capture_magic(head: bytes) -> bool:
-    return head[:4] in PCAP_MAGICS or head[:4] == PCAPNG_SHB
+    return head[:4] in PCAP_MAGICS or head[:4] == PCAPNG_SHB or head[:4] == NETMON_MAGIC
 
 
 def read_records(fh: BinaryIO, summary: InputSummary) -> Iterator[Record]:
@@ -61,6 +63,10 @@ def read_records(fh: BinaryIO, summary: InputSummary) -> Iterator[Record]:
     if magic == PCAPNG_SHB:
         summary.format = "pcapng"
         records = _read_pcapng(_Prefixed(magic, fh), summary, stopped)
+    elif magic == NETMON_MAGIC:
+        from .netmon import read_netmon
+
+        records = read_netmon(fh, summary, stopped)
     else:
         summary.format = "pcap"
         records = _read_pcap(fh, magic, summary, stopped)
@@ -104,6 +110,10 @@ def header_problem(head: bytes) -> str | None:
             return f"pcapng section header is truncated ({len(head)} of at least 28 bytes): no packets"
         if head[8:12] not in (b"\x4d\x3c\x2b\x1a", b"\x1a\x2b\x3c\x4d"):
             return "pcapng section header is damaged (no byte-order magic): no packets"
+    if head[:4] == NETMON_MAGIC:
+        from .netmon import header_problem as netmon_problem
+
+        return netmon_problem(head)
     return None
 
 
