@@ -151,12 +151,13 @@ def _verdict_panel(v: Verdict, verbose: bool, lead: bool) -> Panel:
         if not items:
             continue
         body += [Text(""), Text(heading, style="bold")]
-        for group in _grouped(items, verbose)[: None if verbose else MAX_EXAMPLES]:
+        groups = _grouped(items, verbose)
+        for group in groups[: None if verbose else MAX_EXAMPLES]:
             first = group[0]
             count = f" × {len(group):,}" if len(group) > 1 else ""
             body.append(Text(f"• {first.code} {first.slug}{count}: ", style=STYLE.get(first.severity, ""))
                         .append(_t(first.title)).append(Text(f"  [{_evidence(first.evidence[:1])}]", style="dim")))
-        hidden = len(_grouped(items, verbose)) - MAX_EXAMPLES
+        hidden = len(groups) - MAX_EXAMPLES
         if not verbose and hidden > 0:
             body.append(Text(f"• … {hidden} more kinds (use --verbose)", style="dim"))
     label = "VERDICT" if lead else "ALSO"

@@ -129,6 +129,7 @@ def _analyse(spec: EventSpec) -> EventResult:
     from ..report.redact import Redactor, redact_json
     from ..report.viewmodel import OK_OUTCOMES, build_view
     from ..rules import run_rules
+    from ..rules.verdict import decide
     from .verdict import verdict_of
 
     items, skipped = _load(spec)
@@ -148,11 +149,12 @@ def _analyse(spec: EventSpec) -> EventResult:
             skipped.append(str(exc))
             del items[names.index(exc.path)]
     findings = run_rules(analysis)
-    verdict = verdict_of(analysis, findings)
+    verdicts = decide(analysis, findings)  # once: the row, the report and the JSON share it
+    verdict = verdict_of(analysis, findings, verdicts)
 
     redactor = Redactor() if spec.redact else None
-    html = render_view(build_view(analysis, findings, redactor))
-    document = analysis_json(analysis, findings)
+    html = render_view(build_view(analysis, findings, redactor, verdicts))
+    document = analysis_json(analysis, findings, verdicts)
     if spec.redact:
         document = redact_json(document, analysis, findings)
 

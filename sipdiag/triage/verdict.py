@@ -28,9 +28,10 @@ class Verdict:
     """The verdict's title ("aor-not-found × 215 AORs (e.g. …)" on a busy capture), or what worked."""
 
 
-def verdict_of(analysis: Analysis, findings: list[Finding]) -> Verdict:
-    """The leading verdict of one analysed event, as `sipdiag analyze` shows it first."""
-    lead = decide(analysis, findings)[0]
+def verdict_of(analysis: Analysis, findings: list[Finding], verdicts: list | None = None) -> Verdict:
+    """The leading verdict of one analysed event, as `sipdiag analyze` shows it first
+    (`verdicts`: `decide`'s answer when the caller has it already)."""
+    lead = (verdicts if verdicts is not None else decide(analysis, findings))[0]
     if lead.slug == OK_SLUG:
         return Verdict(OK_SLUG, "", "ok", lead.title)
     return Verdict(lead.slug, lead.code or "", lead.severity, lead.title)
