@@ -239,7 +239,7 @@ def messages(ctx: click.Context, files: tuple[str, ...], fmt: str, anomalies: bo
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True, allow_dash=True))
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True,
-              help="text: terminal summary; json: the sipdiag.analysis/1 document; html: the self-contained "
+              help="text: terminal summary; json: the sipdiag.analysis/2 document; html: the self-contained "
                    "case report (give -o report.html).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
               help="Write the report to this file instead of standard output (`-`: standard output). "

@@ -218,7 +218,7 @@ def test_output_naming_an_input_is_refused_and_the_input_kept(tmp_path):
 def test_output_dash_is_standard_output(tmp_path):
     result = sipdiag("analyze", "--format", "json", "-o", "-", PCAP, cwd=tmp_path)
     assert result.returncode in (0, 1)
-    assert json.loads(result.stdout)["schema"] == "sipdiag.analysis/1"
+    assert json.loads(result.stdout)["schema"] == "sipdiag.analysis/2"
     assert not (tmp_path / "-").exists()
 
 

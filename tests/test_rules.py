@@ -587,7 +587,7 @@ def test_multi_tenant_ambiguity_from_two_registrations(tmp_path):
     """401@tenant-a and 401@tenant-b registered; the PBX's IP-literal OPTIONS is ambiguous and
     was delivered to tenant A's binding (203.0.113.88:49110)."""
     analysis, findings = _analyse_files(tuple(str(p) for p in build_two_tenants(tmp_path)))
-    regs = sorted(f.aor for f in analysis.flows if f.kind == "registration" and f.outcome == "registration-ok")
+    regs = sorted(f.aor for f in analysis.flows if f.kind == "registration" and f.outcome == "registered")
     assert regs == ["sip:401@tenant-a.example.com", "sip:401@tenant-b.example.com"]
     mt = [f for f in findings if f.slug == "multi-tenant-ambiguity"]
     assert len(mt) == 1

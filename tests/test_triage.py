@@ -142,7 +142,7 @@ def test_store_csv_and_parquet_agree(batch):
     for rec in parquet[parquet["error"].isna()].to_dict("records"):
         assert (out / rec["report_html"]).is_file()
         doc = json.loads((out / rec["report_json"]).read_text())
-        assert doc["schema"] == "sipdiag.analysis/1" and doc["summary"]["sip_messages"] == rec["sip_messages"]
+        assert doc["schema"] == "sipdiag.analysis/2" and doc["summary"]["sip_messages"] == rec["sip_messages"]
 
 
 def test_second_run_analyses_nothing_new(batch, archive):

@@ -46,16 +46,16 @@ def _finding(slug: str, severity: str, flow: str | None = None, frame: int = 1, 
 
 CASES = [
     pytest.param(  # the callee was busy: that is why the call failed
-        [_flow("cal-1", "user-busy")],
+        [_flow("cal-1", "rejected")],
         [("call-failed", "warning", "cal-1", {}), ("user-busy", "info", "cal-1", {})],
         "user-busy", ["call-failed"], id="busy-explains-call-failed"),
     pytest.param(  # the registration failed because no AOR matched
-        [_flow("reg-1", "aor-not-found", "registration", "sip:10000@pbx")],
+        [_flow("reg-1", "rejected", "registration", "sip:10000@pbx")],
         [("registration-failed", "error", "reg-1", {}), ("aor-not-found", "error", "reg-1", {}),
          ("nat-private-contact", "warning", "reg-1", {"contact": "192.0.2.30:5060"})],
         "aor-not-found", ["registration-failed"], id="aor-not-found-before-its-symptom"),
     pytest.param(  # a codec refusal is the cause of the failed call, never the other way round
-        [_flow("cal-1", "codec-mismatch")],
+        [_flow("cal-1", "rejected")],
         [("call-failed", "error", "cal-1", {}), ("codec-mismatch", "warning", "cal-1", {})],
         "codec-mismatch", ["call-failed"], id="codec-explains-call-failed-of-higher-severity"),
     pytest.param(  # nothing explains the timeout: the symptom is the verdict
@@ -68,22 +68,22 @@ CASES = [
          ("retransmissions", "warning", "cal-1", {"contact": "10.0.0.5:5060"})],
         "retransmissions", [], id="handled-nat-explains-nothing"),
     pytest.param(  # a warning about a flow that worked is a risk: ok, with the risk listed
-        [_flow("reg-1", "registration-ok", "registration")],
+        [_flow("reg-1", "registered", "registration")],
         [("nat-private-contact", "warning", "reg-1", {"contact": "192.0.2.30:5060"}),
          ("registration-ok", "info", "reg-1", {})],
         OK_SLUG, [], id="risk-on-a-working-flow-is-ok"),
     pytest.param(  # a capture property never leads on its own
-        [_flow("cal-1", "call-ok")],
+        [_flow("cal-1", "answered")],
         [("ip-fragmented", "warning", None, {}), ("call-ok", "info", "cal-1", {})],
         OK_SLUG, [], id="capture-property-is-not-a-cause"),
     pytest.param(  # the closest link wins: the 486 in the call's own flow, not the user's failed REGISTER
-        [_flow("reg-1", "aor-not-found", "registration", "sip:20433@pbx"),
-         _flow("cal-1", "user-busy", "call", "sip:20433@pbx")],
+        [_flow("reg-1", "rejected", "registration", "sip:20433@pbx"),
+         _flow("cal-1", "rejected", "call", "sip:20433@pbx")],
         [("aor-not-found", "error", "reg-1", {"aor_user": "20433"}), ("call-failed", "warning", "cal-1", {}),
          ("user-busy", "info", "cal-1", {})],
         "aor-not-found", [], id="same-flow-link-beats-same-user"),
     pytest.param(  # errors outrank warnings, whatever the order of the findings
-        [_flow("reg-1", "auth-failed", "registration"), _flow("cal-1", "call-failed")],
+        [_flow("reg-1", "rejected", "registration"), _flow("cal-1", "rejected")],
         [("request-failed", "warning", "cal-1", {}), ("auth-failed", "error", "reg-1", {})],
         "auth-failed", [], id="error-before-warning"),
 ]
@@ -113,7 +113,7 @@ def test_a_nat_contact_explains_the_request_that_went_there():
         b"From: <sip:pbx@198.51.100.2>;tag=1\r\nTo: <sip:10000@192.0.2.30>\r\nCall-ID: q1\r\nCSeq: 1 OPTIONS\r\n"
         b"Content-Length: 0\r\n\r\n", origin=Origin("t.pcap", frame=9), src=Endpoint("198.51.100.2", 5060),
         dst=Endpoint("192.0.2.30", 5060))
-    analysis = _analysis(_flow("reg-1", "registration-ok", "registration"), _flow("opt-1", "no-response", "options"))
+    analysis = _analysis(_flow("reg-1", "registered", "registration"), _flow("opt-1", "no-response", "options"))
     analysis.index.message_at[options.origin] = options
     nat = _finding("nat-private-contact", "warning", "reg-1", 2, contact="192.0.2.30:5060")
     timeout = Finding("SD401", "no-response", "error", "OPTIONS gets no response", "c", "f", [options.origin])

@@ -7,8 +7,10 @@ SUBSCRIBE → subscription, OPTIONS, NOTIFY, MESSAGE, PUBLISH, else other). Out-
 OPTIONS with their own Call-IDs between the same two hosts for the same target are one
 keep-alive flow.
 
-Outcomes are decided by tables, not chains of status checks: `REGISTER_OUTCOMES` and
-`INVITE_OUTCOMES` map a final status (or a status class) to an outcome.
+Outcomes are facts from a small vocabulary (model.py: registered, answered, rejected,
+cancelled, challenge-unanswered, no-response, ...), with the decisive message, its status and
+whether the decisive request carried credentials beside them. Why a flow was rejected (no AOR,
+bad password, busy, codecs) is for rules/ to say.
 """
 
 from __future__ import annotations
@@ -32,22 +34,9 @@ KIND_BY_METHOD = {
 }
 KIND_PRIORITY = ["call", "subscription", "refer", "publish", "message", "notify", "options", "other"]
 
-# Final response to a REGISTER → (outcome, needs credentials in the request to apply).
-REGISTER_OUTCOMES: dict[int, str] = {
-    403: m.AUTH_FAILED,
-    404: m.AOR_NOT_FOUND,
-    503: m.SERVER_UNAVAILABLE,
-}
-
-# Final response to an initial INVITE → outcome; any other >= 300 is call-failed.
-INVITE_OUTCOMES: dict[int, str] = {
-    486: m.USER_BUSY,
-    600: m.USER_BUSY,
-    488: m.CODEC_MISMATCH,
-    606: m.CODEC_MISMATCH,
-    487: m.CALL_CANCELLED,
-    503: m.SERVER_UNAVAILABLE,
-}
+# Among several final responses to an initial INVITE (a forking proxy, a B2BUA relaying the
+# callee's answer) the one that names what happened is shown: these before any other >= 300.
+SPECIFIC_INVITE_STATUSES = frozenset({486, 600, 488, 606, 487, 503})
 
 
 # RFC 3261 §20.43: warning-value = warn-code SP warn-agent SP warn-text (quoted). Codes 300-329
@@ -205,14 +194,20 @@ def _only_expired_bindings(response: SipMessage) -> bool:
     return bool(contacts) and all(c.params.get("expires") == "0" for c in contacts)
 
 
+def _decide(flow: Flow, outcome: str, detail: str, message: SipMessage | None, credentials: bool = False) -> None:
+    flow.outcome, flow.outcome_detail, flow.outcome_message = outcome, detail, message
+    flow.final_status = message.status if message is not None and not message.is_request else None
+    flow.credentials = credentials
+
+
 def _registration_outcome(flow: Flow, end_time: float | None) -> None:
-    """Judge each REGISTER attempt; the flow's outcome is that of the last decisive one.
+    """Walk the REGISTER attempts; the flow's outcome is that of the last decisive one.
 
     An orphan final response (its REGISTER lost in a capture gap) is an attempt too: it shows
     the client did send another REGISTER and what the registrar answered. Whether that request
     carried credentials is not visible; after a challenge it did (RFC 3261 §22.2).
     """
-    outcome, detail, decisive = m.IN_PROGRESS, "no final response in the trace", None
+    decision: tuple = (m.IN_PROGRESS, "no final response in the trace", None, False)
     registered = False
     attempts = _registration_attempts(flow)
     for i, (t, final) in enumerate(attempts):
@@ -226,7 +221,7 @@ def _registration_outcome(flow: Flow, end_time: float | None) -> None:
                 outcome = _no_final(t, end_time)
                 detail = (f"REGISTER sent {len(t.requests)} times without a final response"
                           if outcome == m.NO_RESPONSE else "no final response in the trace")
-                decisive = t.requests[-1]
+                decision = (outcome, detail, t.requests[-1], creds)
             continue
         status = final.status or 0
         unseen = "" if t is not None else f" CSeq {final.cseq_number}, whose request is not in the trace"
@@ -234,10 +229,10 @@ def _registration_outcome(flow: Flow, end_time: float | None) -> None:
             unregister = _is_unregister(t.request) if t is not None else _only_expired_bindings(final)
             if unregister:
                 if not registered:
-                    outcome, detail, decisive = m.UNREGISTERED, "un-REGISTER (expires=0) accepted" + unseen, final
+                    decision = (m.UNREGISTERED, "un-REGISTER (expires=0) accepted" + unseen, final, creds)
             else:
                 registered = True
-                outcome, detail, decisive = m.REGISTRATION_OK, f"{final.start_line[8:]} to REGISTER{unseen}", final
+                decision = (m.REGISTERED, f"{final.start_line[8:]} to REGISTER{unseen}", final, creds)
             continue
         if status in (401, 407):
             if t is None:
@@ -245,17 +240,14 @@ def _registration_outcome(flow: Flow, end_time: float | None) -> None:
             retried = any(x is None or x.has_credentials for x, _f in later)
             stale = (final.challenge.get("stale") or "").lower() == "true" if final.challenge else False
             if creds and not stale:
-                outcome, detail, decisive = m.AUTH_FAILED, f"{status} again after credentials were sent", final
+                decision = (m.REJECTED, f"{status} again after credentials were sent", final, True)
             elif not retried and not later:
-                outcome, detail, decisive = m.CHALLENGE_UNANSWERED, f"{status} challenge, no REGISTER with credentials followed", final
+                decision = (m.CHALLENGE_UNANSWERED, f"{status} challenge, no REGISTER with credentials followed",
+                            final, False)
             continue
-        mapped = REGISTER_OUTCOMES.get(status)
-        if mapped == m.AOR_NOT_FOUND and not creds:
-            mapped = m.REQUEST_FAILED
-        outcome = mapped or m.REQUEST_FAILED
         auth = " to authenticated REGISTER" if creds else " to REGISTER"
-        detail, decisive = f"{final.start_line[8:]}{auth}{unseen}", final
-    flow.outcome, flow.outcome_detail, flow.outcome_message = outcome, detail, decisive
+        decision = (m.REJECTED, f"{final.start_line[8:]}{auth}{unseen}", final, creds)
+    _decide(flow, *decision)
 
 
 def _call_outcome(flow: Flow, end_time: float | None) -> None:
@@ -265,35 +257,28 @@ def _call_outcome(flow: Flow, end_time: float | None) -> None:
     cancels = [t for t in flow.transactions if t.method == "CANCEL"]
     answered = next((t for t in invites if t.status and 200 <= t.status < 300), None)
     if answered is not None:
-        flow.outcome, flow.outcome_message = m.CALL_OK, answered.final
-        flow.outcome_detail = f"answered: {answered.final.start_line[8:]}"
+        _decide(flow, m.ANSWERED, f"answered: {answered.final.start_line[8:]}", answered.final,
+                answered.has_credentials)
         return
     finals = [t for t in invites if t.status and t.status >= 300 and t.status not in (401, 407)]
     if finals:
         # the response closest to the caller is the first one generated; prefer the most specific
-        t = min(finals, key=lambda x: (INVITE_OUTCOMES.get(x.status) is None, x.final.seq))
-        flow.outcome = INVITE_OUTCOMES.get(t.status, m.CALL_FAILED)
-        if flow.outcome == m.CODEC_MISMATCH and not refuses_media(t.final):
-            flow.outcome = m.CALL_FAILED
-        if t.status == 487 and not cancels:
-            flow.outcome = m.CALL_FAILED
-        flow.outcome_message = t.final
-        flow.outcome_detail = f"INVITE answered {t.final.start_line[8:]}"
+        t = min(finals, key=lambda x: (x.status not in SPECIFIC_INVITE_STATUSES, x.final.seq))
+        outcome = m.CANCELLED if t.status == 487 and cancels else m.REJECTED
+        _decide(flow, outcome, f"INVITE answered {t.final.start_line[8:]}", t.final, t.has_credentials)
         return
     if cancels:
-        flow.outcome, flow.outcome_message = m.CALL_CANCELLED, cancels[0].request
-        flow.outcome_detail = "CANCEL sent before any final response"
+        _decide(flow, m.CANCELLED, "CANCEL sent before any final response", cancels[0].request)
         return
     challenged = [t for t in invites if t.status in (401, 407)]
     if challenged and all(t.status in (401, 407) for t in invites):
-        flow.outcome, flow.outcome_message = m.CHALLENGE_UNANSWERED, challenged[-1].final
-        flow.outcome_detail = f"{challenged[-1].status} challenge, no INVITE with credentials followed"
+        _decide(flow, m.CHALLENGE_UNANSWERED,
+                f"{challenged[-1].status} challenge, no INVITE with credentials followed", challenged[-1].final)
         return
     last = invites[-1] if invites else flow.transactions[-1]
-    flow.outcome = _no_final(last, end_time)
-    flow.outcome_message = last.requests[-1]
-    flow.outcome_detail = (f"INVITE sent {len(last.requests)} times without a final response"
-                           if flow.outcome == m.NO_RESPONSE else "no final response in the trace")
+    outcome = _no_final(last, end_time)
+    _decide(flow, outcome, f"INVITE sent {len(last.requests)} times without a final response"
+            if outcome == m.NO_RESPONSE else "no final response in the trace", last.requests[-1], last.has_credentials)
 
 
 def _exchange_outcome(flow: Flow, end_time: float | None) -> None:
@@ -302,20 +287,18 @@ def _exchange_outcome(flow: Flow, end_time: float | None) -> None:
     last = main[-1] if main else flow.transactions[-1]
     final = last.final
     if final is None:
-        flow.outcome = _no_final(last, end_time)
-        flow.outcome_message = last.requests[-1]
-        flow.outcome_detail = (f"{last.method} sent {len(last.requests)} times without a final response"
-                               if flow.outcome == m.NO_RESPONSE else "no final response in the trace")
+        outcome = _no_final(last, end_time)
+        _decide(flow, outcome, f"{last.method} sent {len(last.requests)} times without a final response"
+                if outcome == m.NO_RESPONSE else "no final response in the trace", last.requests[-1],
+                last.has_credentials)
         return
     failed = [t for t in main if t.status and t.status >= 300 and t.status not in (401, 407)]
     if failed:
         t = failed[-1]
-        flow.outcome, flow.outcome_message = m.REQUEST_FAILED, t.final
-        flow.outcome_detail = f"{t.method} answered {t.final.start_line[8:]}"
+        _decide(flow, m.REJECTED, f"{t.method} answered {t.final.start_line[8:]}", t.final, t.has_credentials)
         return
     if final.status in (401, 407):
-        flow.outcome, flow.outcome_message = m.CHALLENGE_UNANSWERED, final
-        flow.outcome_detail = f"{final.status} challenge, no {last.method} with credentials followed"
+        _decide(flow, m.CHALLENGE_UNANSWERED,
+                f"{final.status} challenge, no {last.method} with credentials followed", final)
         return
-    flow.outcome, flow.outcome_message = m.OK, final
-    flow.outcome_detail = f"{last.method} answered {final.start_line[8:]}"
+    _decide(flow, m.ANSWERED, f"{last.method} answered {final.start_line[8:]}", final, last.has_credentials)

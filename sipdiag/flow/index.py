@@ -128,7 +128,7 @@ def build_index(analysis: Analysis) -> AnalysisIndex:
         for ip in ips:
             if ip is not None:
                 idx.flows_by_ip.setdefault(ip, []).append(flow)
-        if flow.kind == "registration" and flow.outcome == m.REGISTRATION_OK and flow.aor:
+        if flow.kind == "registration" and flow.outcome == m.REGISTERED and flow.aor:
             user = flow.aor.split(":", 1)[-1].split("@", 1)[0]
             idx.registered.setdefault(user, []).append(flow)
     for msg in analysis.messages:

@@ -16,22 +16,30 @@ from ..sources.frame import Endpoint, InputSummary, LogEvent, Origin
 if TYPE_CHECKING:
     from .index import AnalysisIndex
 
-# Outcome vocabulary (JSON uses exactly these strings).
-REGISTRATION_OK = "registration-ok"
+# Outcome vocabulary: what happened to a flow, never why (JSON uses exactly these strings).
+# Beside it the flow keeps the facts a diagnosis needs (`final_status`, `credentials`); only
+# rules/ turn "rejected, 404, credentials sent" into "the registrar has no AOR for it".
+REGISTERED = "registered"
+"""A REGISTER adding a binding was answered 2xx."""
 UNREGISTERED = "unregistered"
-AOR_NOT_FOUND = "aor-not-found"
-AUTH_FAILED = "auth-failed"
-NO_RESPONSE = "no-response"
+"""Only un-REGISTERs (expires=0) were answered 2xx."""
+ANSWERED = "answered"
+"""The flow's request was answered 2xx (a call connected, an OPTIONS answered)."""
+REJECTED = "rejected"
+"""The decisive final response was >= 300 (a challenge answered with credentials and issued again counts)."""
 CHALLENGE_UNANSWERED = "challenge-unanswered"
-REQUEST_FAILED = "request-failed"
-CALL_OK = "call-ok"
-CALL_FAILED = "call-failed"
-USER_BUSY = "user-busy"
-CODEC_MISMATCH = "codec-mismatch"
-CALL_CANCELLED = "call-cancelled"
-SERVER_UNAVAILABLE = "server-unavailable-503"
+"""A 401/407 challenge, and no request with credentials followed."""
+CANCELLED = "cancelled"
+"""The caller sent CANCEL before any final response (the INVITE ended 487 or not at all)."""
+NO_RESPONSE = "no-response"
+"""No final response, and the request was retransmitted or timer B (32 s) ran out in the trace."""
 IN_PROGRESS = "in-progress"
-OK = "ok"
+"""No final response yet when the trace ends."""
+
+ENDED_WELL = frozenset({REGISTERED, UNREGISTERED, ANSWERED})
+"""Outcomes of a flow that did what it was for."""
+NOT_FAILED = frozenset({CANCELLED, IN_PROGRESS})
+"""Outcomes that are neither success nor failure."""
 
 
 @dataclass(eq=False)
@@ -137,6 +145,10 @@ class Flow:
     """One line that explains the outcome, e.g. '404 Not Found to authenticated REGISTER'."""
     outcome_message: SipMessage | None = None
     """The message that decided the outcome (e.g. the final response)."""
+    final_status: int | None = None
+    """Status of the decisive final response (None without one)."""
+    credentials: bool = False
+    """The decisive request carried credentials (Authorization / Proxy-Authorization)."""
     call_ids: list[str] = field(default_factory=list)
     """All Call-IDs in the flow (registrations may change Call-ID across refreshes)."""
     orphan_responses: list[SipMessage] = field(default_factory=list)

@@ -1,4 +1,4 @@
-"""Analysis + findings → the `sipdiag.analysis/1` JSON document (see docs/json-schema.md)."""
+"""Analysis + findings → the `sipdiag.analysis/2` JSON document (see docs/json-schema.md)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from ..rules.base import Finding
 from ..rules.verdict import Verdict, decide
 from .listing import input_json
 
-SCHEMA = "sipdiag.analysis/1"
+SCHEMA = "sipdiag.analysis/2"
 
 
 def flow_json(flow: Flow) -> dict:
@@ -19,6 +19,8 @@ def flow_json(flow: Flow) -> dict:
         "aor": flow.aor,
         "outcome": flow.outcome,
         "outcome_detail": flow.outcome_detail,
+        "final_status": flow.final_status,
+        "credentials": flow.credentials,
         "messages": len(flow.messages),
         "evidence": [o.to_json() for o in flow.evidence],
     }

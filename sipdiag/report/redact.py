@@ -449,7 +449,7 @@ JSON_STRUCTURAL_KEYS = frozenset({
     "schema", "format", "kind", "outcome", "role", "code", "slug", "severity", "id", "flow", "transport",
     "method", "level", "frame", "line", "version",
 })
-"""Keys of the sipdiag.analysis/1 document whose values are vocabulary or ids, never capture data."""
+"""Keys of the sipdiag.analysis/2 document whose values are vocabulary or ids, never capture data."""
 
 
 def redact_json(document: Any, analysis, findings=()) -> Any:

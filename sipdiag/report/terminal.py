@@ -19,8 +19,8 @@ from ..rules.base import Finding
 from ..rules.verdict import OK_SLUG, Verdict, decide, first_sentence, plural
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
-OUTCOME_STYLE = {"registration-ok": "green", "call-ok": "green", "ok": "green", "unregistered": "green",
-                 "in-progress": "dim"}
+OUTCOME_STYLE = {"registered": "green", "answered": "green", "unregistered": "green",
+                 "in-progress": "dim", "cancelled": "dim"}
 
 
 def _t(value: object, style: str = "", newlines: bool = False) -> Text:

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 
 from .. import __version__
-from ..flow.model import Analysis, Flow, Host, Transaction
+from ..flow.model import ENDED_WELL, NO_RESPONSE, NOT_FAILED, Analysis, Flow, Host, Transaction
 from ..addresses import is_lan_private
 from ..rules.base import Finding
 from ..rules.verdict import Verdict, decide
@@ -55,8 +55,8 @@ STRUCTURAL_FIELDS = frozenset({
 })
 """View-model fields that hold ids, CSS classes or geometry: never redacted."""
 
-OK_OUTCOMES = {"registration-ok", "call-ok", "ok", "unregistered"}
-NEUTRAL_OUTCOMES = {"in-progress", "call-cancelled"}
+OK_OUTCOMES = ENDED_WELL
+NEUTRAL_OUTCOMES = NOT_FAILED
 
 SHORT_CAUSE = {
     "aor-not-found": "AOR not found",
@@ -934,7 +934,7 @@ def _symptom(flow: Flow | None, main: Finding | None, tx: Transaction | None) ->
         method = tx.method if tx is not None else flow.kind.upper()
         if om is not None and not om.is_request and om.status and om.status >= 300:
             return f"{method} fails with {om.label}"
-        if flow.outcome == "no-response":
+        if flow.outcome == NO_RESPONSE:
             return f"{method} gets no response"
     if main is not None:
         return main.title

@@ -120,7 +120,7 @@ class AorNotFound(Rule):
             cause, fix, evidence, flow=flow.id, observations=observations,
             details={"aor_user": user, "domain": domain, "auth_username": auth_user, "realm": realm,
                      "endpoint": name, "log_aor": aor_in_log, "asterisk": asterisk,
-                     "server": server_label, "outcome": m.AOR_NOT_FOUND},
+                     "server": server_label, "outcome": flow.outcome},
         )
 
 

@@ -17,7 +17,7 @@ class CallCancelled(Rule):
 
     def check(self, analysis):
         for flow in analysis.flows_of("call"):
-            if flow.outcome != m.CALL_CANCELLED:
+            if flow.outcome != m.CANCELLED:
                 continue
             cancels = [t for t in flow.transactions if t.method == "CANCEL"]
             ev = [t.request.origin for t in cancels[:1]]

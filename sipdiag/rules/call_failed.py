@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..flow import model as m
-from ..flow.flows import warnings_of
+from ..flow.flows import refuses_media, warnings_of
 from .base import Rule, register
 
 # Status → (plain cause, what to check). Statuses the user chose (busy/decline) are not faults.
@@ -35,6 +35,7 @@ CAUSES: dict[int, tuple[str, str]] = {
     604: ("the called user does not exist anywhere", "check the dialled number"),
 }
 USER_CHOICE = {486, 600, 603, 487}
+BUSY = {486, 600}
 
 
 @register
@@ -47,18 +48,19 @@ class CallFailed(Rule):
 
     def check(self, analysis):
         for flow in analysis.flows_of("call"):
-            if flow.outcome in (m.CALL_OK, m.IN_PROGRESS, m.CALL_CANCELLED, m.NO_RESPONSE, m.CHALLENGE_UNANSWERED):
+            if flow.outcome != m.REJECTED:
                 continue
             msg = flow.outcome_message
             if msg is None or not msg.status:
                 continue
+            media_refused = msg.status in (488, 606) and refuses_media(msg)
             cause_text, check = CAUSES.get(msg.status, ("the call was rejected", "see the reason phrase and the rejecting side's log"))
-            if flow.outcome == m.USER_BUSY:
+            if msg.status in BUSY:
                 cause_text, check = ("the callee's device rejected the call as busy", "nothing to fix in the network; "
                                      "route busy calls to voicemail if wanted")
-            elif flow.outcome == m.CODEC_MISMATCH:
+            elif media_refused:
                 cause_text, check = ("no common media format could be agreed", "see the codec-mismatch finding")
-            elif flow.outcome == m.SERVER_UNAVAILABLE:
+            elif msg.status == 503:
                 cause_text, check = ("a server on the path is unavailable", "see the server-unavailable-503 finding")
             rejecter = analysis.hosts.get(msg.src.ip) if msg.src.ip else None
             who = rejecter.label if rejecter else str(msg.src)
@@ -70,7 +72,7 @@ class CallFailed(Rule):
             warnings = warnings_of(msg)
             for code, agent, text in warnings:
                 observations.append((f"Warning {code} from {agent}: \"{text}\"", [msg.origin]))
-            if warnings and flow.outcome != m.CODEC_MISMATCH and msg.status in (488, 606):
+            if warnings and not media_refused and msg.status in (488, 606):
                 code, _agent, text = warnings[0]
                 cause_text = (f"the receiver refused something other than the media (Warning {code} \"{text}\"); "
                               f"the offered codecs are not the problem")

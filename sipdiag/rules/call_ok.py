@@ -16,7 +16,7 @@ class CallOk(Rule):
 
     def check(self, analysis):
         for flow in analysis.flows_of("call"):
-            if flow.outcome != m.CALL_OK:
+            if flow.outcome != m.ANSWERED:
                 continue
             msg = flow.outcome_message
             methods = {t.method for t in flow.transactions}

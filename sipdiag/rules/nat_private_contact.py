@@ -163,12 +163,12 @@ def _completed(analysis, ip: str) -> tuple[bool, str]:
     flows = analysis.index.flows_by_ip.get(ip, [])
     calls = [f for f in flows if f.kind == "call"]
     if calls:
-        ok = [f for f in calls if f.outcome == m.CALL_OK]
+        ok = [f for f in calls if f.outcome == m.ANSWERED]
         if ok:
             return True, f"its call was answered ({ok[0].outcome_detail})"
         return False, f"none of its {len(calls)} call(s) was answered"
     regs = [f for f in flows if f.kind == "registration"]
-    if any(f.outcome in (m.REGISTRATION_OK, m.UNREGISTERED) for f in regs):
+    if any(f.outcome in (m.REGISTERED, m.UNREGISTERED) for f in regs):
         return True, "it registered successfully"
     if regs:
         return False, "its registration did not succeed"

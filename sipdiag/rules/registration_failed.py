@@ -17,6 +17,13 @@ HINTS = {
 }
 
 
+def _named_elsewhere(flow) -> bool:
+    """A rejection another rule names: credentials refused (auth-failed: 403, or challenged again
+    after credentials) or no AOR after a successful digest (aor-not-found: 404 with credentials)."""
+    status = flow.final_status
+    return status == 403 or status in (401, 407) or (status == 404 and flow.credentials)
+
+
 @register
 class RegistrationFailed(Rule):
     code = "SD104"
@@ -27,7 +34,7 @@ class RegistrationFailed(Rule):
 
     def check(self, analysis):
         for flow in analysis.flows_of("registration"):
-            if flow.outcome not in (m.REQUEST_FAILED, m.SERVER_UNAVAILABLE, m.CHALLENGE_UNANSWERED):
+            if not (flow.outcome == m.CHALLENGE_UNANSWERED or (flow.outcome == m.REJECTED and not _named_elsewhere(flow))):
                 continue
             msg = flow.outcome_message
             if flow.outcome == m.CHALLENGE_UNANSWERED:

@@ -16,7 +16,7 @@ class RegistrationOk(Rule):
 
     def check(self, analysis):
         for flow in analysis.flows_of("registration"):
-            if flow.outcome not in (m.REGISTRATION_OK, m.UNREGISTERED):
+            if flow.outcome not in (m.REGISTERED, m.UNREGISTERED):
                 continue
             msg = flow.outcome_message
             bindings = [c.raw for c in msg.contacts]

@@ -39,7 +39,7 @@ class RequestFailed(Rule):
 
     def check(self, analysis):
         for flow in analysis.flows:
-            if flow.kind in ("call", "registration") or flow.outcome != m.REQUEST_FAILED:
+            if flow.kind in ("call", "registration") or flow.outcome != m.REJECTED:
                 continue
             msg = flow.outcome_message
             if msg.status == 403 and any(t.has_credentials and t.final is msg for t in flow.transactions):

@@ -17,7 +17,7 @@ class UserBusy(Rule):
 
     def check(self, analysis):
         for flow in analysis.flows_of("call"):
-            if flow.outcome != m.USER_BUSY:
+            if flow.outcome != m.REJECTED or flow.final_status not in (486, 600):
                 continue
             msg = flow.outcome_message
             ringing = any(r.status == 180 for t in flow.transactions for r in t.responses)

@@ -43,7 +43,7 @@ USER_DETAILS = ("aor_user", "user", "endpoint", "username")
 """`details` keys whose values name the user a finding is about."""
 
 OK_SLUG = "ok"
-ENDED_WELL = frozenset({m.REGISTRATION_OK, m.UNREGISTERED, m.CALL_OK, m.OK})
+ENDED_WELL = m.ENDED_WELL
 
 
 @dataclass

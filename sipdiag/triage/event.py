@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from .. import __version__
 from ..errors import InputError
+from ..flow.model import ENDED_WELL, NOT_FAILED
 from .inputs import EventSpec, read_member
 
 MIB = 1 << 20
@@ -127,7 +128,7 @@ def _analyse(spec: EventSpec) -> EventResult:
     from ..report.html import render_view
     from ..report.json_report import analysis_json
     from ..report.redact import Redactor, redact_json
-    from ..report.viewmodel import OK_OUTCOMES, build_view
+    from ..report.viewmodel import build_view
     from ..rules import run_rules
     from ..rules.verdict import decide
     from .verdict import verdict_of
@@ -164,7 +165,7 @@ def _analyse(spec: EventSpec) -> EventResult:
     outcomes: dict[str, int] = {}
     for fl in analysis.flows:
         outcomes[fl.outcome] = outcomes.get(fl.outcome, 0) + 1
-    failed = [fl for fl in analysis.flows if fl.outcome not in OK_OUTCOMES and fl.outcome != "in-progress"]
+    failed = [fl for fl in analysis.flows if fl.outcome not in ENDED_WELL and fl.outcome not in NOT_FAILED]
     span = analysis.time_span
     agents = sorted({ua for h in analysis.hosts.values() for ua in h.user_agents})
     row = base_row(spec)
@@ -175,7 +176,7 @@ def _analyse(spec: EventSpec) -> EventResult:
         "errors": sum(1 for f in findings if f.severity == "error"),
         "warnings": sum(1 for f in findings if f.severity == "warning"),
         "flows": len(analysis.flows),
-        "flows_ok": sum(1 for fl in analysis.flows if fl.outcome in OK_OUTCOMES),
+        "flows_ok": sum(1 for fl in analysis.flows if fl.outcome in ENDED_WELL),
         "flows_failed": len(failed),
         "flow_outcomes": "; ".join(f"{k}={v}" for k, v in sorted(outcomes.items())),
         "sip_messages": len(analysis.messages),
