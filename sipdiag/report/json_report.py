@@ -52,6 +52,7 @@ def verdict_json(verdict: Verdict, ids: dict[int, str]) -> dict:
         "also": [ids[id(f)] for f in verdict.also],
         "flows": verdict.flows,
         "evidence": [o.to_json() for o in verdict.evidence],
+        "fix_also": [ids[id(f)] for f in verdict.fix_also],
     }
 
 

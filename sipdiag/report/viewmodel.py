@@ -21,18 +21,19 @@ import datetime as _dt
 import os
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..flow.model import ENDED_WELL, NO_RESPONSE, NOT_FAILED, Analysis, Flow, Host, Transaction
 from ..addresses import is_lan_private
-from ..rules.base import Finding
+from ..rules.base import Finding, Highlight
 from ..rules.verdict import Verdict, decide
-from ..sip.grammar import canonical_header
-from ..sip.headers import parse_credentials, parse_name_addr, parse_via
-from ..sip.message import SipMessage
 from ..sources.frame import Origin
 from .ladder import Ladder, LadderColumnSpec, LadderItem, build_ladder
 from .redact import DIGEST_RESPONSE, Redactor, learn_from_analysis
+
+if TYPE_CHECKING:
+    from ..flow.model import SipMessage
 
 WHOLE_LADDER_MAX_MESSAGES = 150
 """Up to this many messages (and WHOLE_LADDER_MAX_HOSTS hosts), one ladder shows the whole capture."""
@@ -42,7 +43,6 @@ LADDER_MAX_ARROWS = 150
 LADDER_MAX_LADDERS = 30
 LADDER_ARROW_BUDGET = 2500
 """Arrows over all ladders of a busy capture, so the page stays light."""
-KEY_MESSAGES_MAX = 4
 RAW_MAX_CHARS = 12000
 WARNINGS_SHOWN = 20
 OBSERVATIONS_SHOWN = 12
@@ -57,40 +57,6 @@ STRUCTURAL_FIELDS = frozenset({
 
 OK_OUTCOMES = ENDED_WELL
 NEUTRAL_OUTCOMES = NOT_FAILED
-
-SHORT_CAUSE = {
-    "aor-not-found": "AOR not found",
-    "auth-failed": "authentication rejected",
-    "registration-failed": "registration rejected",
-    "ip-in-request-uri": "IP in Request-URI",
-    "nat-private-contact": "private Contact behind NAT",
-    "contact-port-mismatch": "Contact port ≠ source port",
-    "sdp-private-media": "private media address",
-    "call-failed": "call rejected",
-    "user-busy": "user busy",
-    "codec-mismatch": "no common codec",
-    "no-response": "no response",
-    "server-unavailable": "server unavailable (503)",
-    "request-failed": "request rejected",
-    "retransmissions": "retransmissions",
-    "ip-fragmented": "IP-fragmented SIP",
-    "tcp-segmented": "SIP split over TCP segments",
-    "one-sided-capture": "one-sided capture",
-    "nat-binding-expired": "NAT binding expired",
-    "multi-tenant-ambiguity": "ambiguous user across tenants",
-    "malformed-sip": "malformed SIP",
-}
-
-PBX_CHECKS = {
-    "aor-not-found": ["pjsip show endpoint {endpoint}", "pjsip show aors", "pjsip show auths", "pjsip show contacts"],
-    "auth-failed": ["pjsip show endpoint {endpoint}", "pjsip show auths", "pjsip set logger on"],
-    "registration-failed": ["pjsip show endpoint {endpoint}", "pjsip show aors", "pjsip set logger on"],
-    "nat-private-contact": ["pjsip show endpoint {endpoint}", "pjsip show contacts", "pjsip show transports"],
-    "call-failed": ["pjsip set logger on", "core set verbose 5", "pjsip show endpoint {endpoint}"],
-    "codec-mismatch": ["pjsip show endpoint {endpoint}", "core show translation"],
-}
-"""Asterisk CLI commands that confirm a finding on the PBX (Case 01's "CLI tools used")."""
-
 
 # -- view model ----------------------------------------------------------------------------------
 
@@ -462,10 +428,6 @@ def _first_sentence(text: str) -> str:
     return text
 
 
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def _duration(seconds: float) -> str:
     if seconds < 1:
         return f"{seconds * 1000:.1f} ms"
@@ -736,80 +698,28 @@ class _Builder:
             self.ladder_of_msg.setdefault(m.seq, f"a-{m.seq}")
         return ladder
 
-    def key_lines(self, msg: SipMessage, slug: str, text: str) -> list[MsgLine]:
-        lines: list[MsgLine] = []
-        in_body = False
-        first_via = True
-        src = msg.src
-        # what the sender wrote itself (not a copy a proxy forwarded): only then do its Contact,
-        # Via host and SDP address say something about the sender's own address
-        own = msg.seq not in self.a.forwarded and (not msg.is_request or msg.via_count <= 1)
-        for n, line in enumerate(text.split("\n")):
-            if n == 0:
-                cls, note = "", ""
-                if not msg.is_request and _status_cls(msg) in ("err", "chal"):
-                    cls = f"hl {_status_cls(msg)}"
-                elif msg.is_request and slug == "ip-in-request-uri" and msg.ruri is not None and msg.ruri.host_is_ip:
-                    cls, note = "hl", "IP address where user@domain belongs"
-                lines.append(MsgLine(line, cls, note))
-                continue
-            if not line.strip():
-                in_body = True
+    def key_lines(self, msg: SipMessage, highlights: list[Highlight]) -> list[MsgLine]:
+        """The message's text lines, the finding's highlights marked (rules/evidence.py chose them)."""
+        marks: dict[int, Highlight] = {}
+        for h in highlights:
+            if h.origin == msg.origin:
+                marks.setdefault(h.line, h)
+        status_cls = _status_cls(msg)
+        lines = []
+        for n, line in enumerate(message_text(msg).split("\n")):
+            h = marks.get(n)
+            if h is None:
                 lines.append(MsgLine(line))
-                continue
-            if in_body:
-                cls, note = "", ""
-                if line.startswith("c=") and src.ip and own:
-                    parts = line[2:].split()
-                    ip = parts[2].split("/")[0] if len(parts) >= 3 else ""
-                    if ip and ip != src.ip and ip not in ("0.0.0.0", "::"):
-                        cls, note = "hl", f"media address; the packets come from {src.ip}"
-                lines.append(MsgLine(line, cls, note))
-                continue
-            name, sep, value = line.partition(":")
-            if not sep:
-                lines.append(MsgLine(line))
-                continue
-            hname = canonical_header(name)
-            cls, note = "", ""
-            if hname in ("Authorization", "Proxy-Authorization"):
-                creds = parse_credentials(value)
-                if creds is not None:
-                    cls = "hl"
-                    note = f'username "{creds.get("username") or "?"}", realm "{creds.get("realm") or "?"}"'
-            elif hname in ("WWW-Authenticate", "Proxy-Authenticate"):
-                creds = parse_credentials(value)
-                cls, note = "hl", f'challenge, realm "{(creds.get("realm") if creds else None) or "?"}"'
-            elif hname == "Contact" and msg.is_request and src.ip and own:
-                na = parse_name_addr(value.split(",")[0])
-                if na is not None and na.uri is not None and na.uri.host_is_ip:
-                    host = na.uri.bare_host
-                    port = na.uri.port or 5060
-                    if host != src.ip or (msg.transport == "UDP" and src.port and port != src.port):
-                        cls, note = "hl", f"advertised address; the packets come from {src}"
-            elif hname == "Via" and first_via:
-                first_via = False
-                v = parse_via(value.split(",")[0].strip())
-                if v is not None:
-                    if not msg.is_request and (v.received or v.rport):
-                        seen = f"{v.received or '?'}:{v.rport}" if v.rport else (v.received or "")
-                        cls, note = "hl", f"the server saw the request come from {seen}"
-                    elif own and msg.is_request and src.ip and v.host != src.ip and ":" not in v.host \
-                            and v.host.replace(".", "").isdigit():
-                        cls = "hl"
-            elif hname == "To" and msg.is_request and msg.method == "REGISTER":
-                na = parse_name_addr(value)
-                if na is not None and na.uri is not None and na.uri.user:
-                    cls, note = "hl", f"address-of-record: user {na.uri.user}"
-            lines.append(MsgLine(line, cls, note))
+            else:
+                lines.append(MsgLine(line, f"hl {status_cls}" if h.tone == "refusal" else "hl", h.note))
         return lines
 
-    def key_message(self, msg: SipMessage, slug: str) -> KeyMessage:
+    def key_message(self, msg: SipMessage, highlights: list[Highlight]) -> KeyMessage:
         o = msg.origin
         heading = (f"{self.origin_label(o)} · {_fmt_time(msg.time, self.base)} s · "
                    f"{msg.src} → {msg.dst} · {msg.transport}")
         return KeyMessage(id=f"k-{msg.seq}", heading=heading, href=f"#m-{msg.seq}",
-                          lines=self.key_lines(msg, slug, message_text(msg)), cls=_status_cls(msg),
+                          lines=self.key_lines(msg, highlights), cls=_status_cls(msg),
                           also=self.chips(msg.also_seen))
 
     def log_view(self, i: int, target_prefix: str = "log") -> LogLineView:
@@ -990,7 +900,7 @@ def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor |
     if nat:
         parts.append("NAT")
     if headline is not None:
-        short = SHORT_CAUSE.get(headline.slug, headline.slug.replace("-", " "))
+        short = headline.short or headline.slug.replace("-", " ")
         parts.append(short if headline.severity == "error" else f"warning: {short}")
     title = " | ".join(parts)
 
@@ -1122,33 +1032,23 @@ def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor |
     main_view = None
     if main is not None:
         main_view = b.finding_view(main, 0)
-        ev = b.evidence_messages(main)
-        shown = ev[:KEY_MESSAGES_MAX]
-        if len(shown) == 1 and not shown[0].is_request:
-            t = b.tx_of.get(shown[0].seq)
-            if t is not None:
-                shown = [t.request] + shown
-        key_messages = [b.key_message(m, main.slug) for m in shown]
+        shown = [b.msg_by_origin[o] for o in main.key_messages if o in b.msg_by_origin]
+        key_messages = [b.key_message(m, main.highlights) for m in shown]
         for o in main.evidence:
             i = b.log_index.get(o)
             if i is not None and o not in b.msg_by_origin:
                 key_logs.append(b.log_view(i, "klog"))
-        server_ua = server_host.user_agents[0] if server_host and server_host.user_agents else ""
-        asterisk = "asterisk" in server_ua.lower() or bool(main.details.get("asterisk")) if isinstance(main.details, dict) else False
-        if asterisk and not analysis.log_events and main.slug in PBX_CHECKS:
+        checks = list(main.checks)
+        if checks and not analysis.log_events:
             log_hint = spans("No Asterisk log was given. To see the PBX's own account of this, add its full log "
                              "(with `pjsip set logger on`) to the command: `sipdiag analyze capture.pcap "
                              "/var/log/asterisk/full`.")
         diagnosis = main_view.observations
-        if asterisk and main.slug in PBX_CHECKS:
-            endpoint = str(main.details.get("endpoint") or main.details.get("auth_username") or "<endpoint>") \
-                if isinstance(main.details, dict) else "<endpoint>"
-            checks = [c.format(endpoint=endpoint) for c in PBX_CHECKS[main.slug]]
         fix = main_view.fix
-        nat_finding = next((f for f in findings if f.slug == "nat-private-contact" and f is not main), None)
-        if nat_finding is not None and "rewrite_contact" not in main.fix and nat_finding.fix:
-            fix_extra_title = "Also, for the NAT"
-            fix_extra = blocks(nat_finding.fix)
+        also = verdicts[0].fix_also
+        if also:
+            fix_extra_title = f"Also: {also[0].short}"
+            fix_extra = blocks(also[0].fix)
 
     # -- other findings ---------------------------------------------------------------------
     groups: list[FindingGroup] = []

@@ -14,6 +14,8 @@ class AorNotFound(Rule):
     severity = "error"
     name = "REGISTER authenticated, then 404: the registrar has no AOR for it"
     role = "cause"
+    short = "AOR not found"
+    pbx_checks = ("pjsip show endpoint {endpoint}", "pjsip show aors", "pjsip show auths", "pjsip show contacts")
     explains = {
         "registration-failed": "same-flow",
         "request-failed": "same-flow",

@@ -13,6 +13,8 @@ class AuthFailed(Rule):
     severity = "error"
     name = "Credentials rejected: 403, or challenged again after sending credentials"
     role = "cause"
+    short = "authentication rejected"
+    pbx_checks = ("pjsip show endpoint {endpoint}", "pjsip show auths", "pjsip set logger on")
     explains = {
         "registration-failed": "same-flow",
         "request-failed": "same-flow",

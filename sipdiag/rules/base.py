@@ -11,14 +11,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from ..flow.model import Analysis
 from ..sources.frame import Origin
 
+if TYPE_CHECKING:
+    from ..sip.message import SipMessage
+
 SEVERITIES = ("error", "warning", "info")
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 DOC_HEADINGS = ("What it detects", "Why calls break", "Example", "Fix")
+
+
+@dataclass(frozen=True)
+class Highlight:
+    """A decisive line of a message a finding cites: which message, which line, what it shows."""
+
+    origin: Origin
+    line: int
+    """Index of the line in the message text (`SipMessage.text_lines()`; 0 is the start line)."""
+    note: str = ""
+    """What the line shows, e.g. "advertised address; the packets come from 203.0.113.5:5062"."""
+    tone: str = "fact"
+    """'problem' (the line that is wrong), 'refusal' (a failure or challenge status) or 'fact'."""
+
+    def to_json(self) -> dict:
+        return {"evidence": self.origin.to_json(), "line": self.line, "note": self.note, "tone": self.tone}
 
 
 @dataclass
@@ -41,6 +60,14 @@ class Finding:
     """Diagnosis bullets: (observation, its evidence)."""
     details: dict = field(default_factory=dict)
     """Structured facts for reports (names seen in the trace, addresses, counts)."""
+    short: str = ""
+    """The cause in a few words, for titles and tables ("AOR not found")."""
+    checks: list[str] = field(default_factory=list)
+    """Commands that confirm the finding on the PBX (Case 01's "CLI tools used"), when it is one."""
+    key_messages: list[Origin] = field(default_factory=list)
+    """The messages a reader should see, in order (set for the findings a verdict leads with)."""
+    highlights: list[Highlight] = field(default_factory=list)
+    """The decisive lines of the key messages."""
 
     @property
     def rank(self) -> int:
@@ -60,6 +87,10 @@ class Finding:
                 {"text": text, "evidence": [o.to_json() for o in origins]} for text, origins in self.observations
             ],
             "details": self.details,
+            "short": self.short,
+            "checks": self.checks,
+            "key_messages": [o.to_json() for o in self.key_messages],
+            "highlights": [h.to_json() for h in self.highlights],
         }
 
 
@@ -77,8 +108,22 @@ class Rule:
     """Slugs of the rules whose findings this rule's findings account for → the link that must hold
     ('same-flow', 'same-address', 'same-user'); the verdict puts those findings under this one."""
 
+    short: str = ""
+    """The cause in a few words ("AOR not found"); the slug in words when empty."""
+    pbx_checks: tuple[str, ...] = ()
+    """Asterisk CLI commands that confirm a finding ({endpoint} is filled in from its details)."""
+    fix_marker: str = ""
+    """A word that only this rule's fix contains (e.g. `rewrite_contact`): when it is set, the fix
+    travels with the fix of any other root cause about the same flow or user, unless that fix
+    already contains the marker (the NAT settings belong in every corrected endpoint)."""
+
     def check(self, analysis: Analysis) -> Iterator[Finding]:  # pragma: no cover - interface
         raise NotImplementedError
+
+    def highlight(self, analysis: Analysis, finding: Finding, msg: "SipMessage") -> list[Highlight]:
+        """This rule's own decisive lines in one of `finding`'s key messages (beyond the generic
+        ones rules/evidence.py marks in every message: credentials, challenges, NAT addresses)."""
+        return []
 
     def finding(self, title: str, cause: str, fix: str, evidence: list[Origin], *, severity: str | None = None,
                 flow: str | None = None, observations=None, details=None) -> Finding:
@@ -93,6 +138,7 @@ class Rule:
             flow=flow,
             observations=observations or [],
             details=details or {},
+            short=self.short or self.slug.replace("-", " "),
         )
 
     @classmethod

@@ -45,6 +45,8 @@ class CallFailed(Rule):
     severity = "error"
     name = "Call attempt failed with a final error response"
     role = "symptom"
+    short = "call rejected"
+    pbx_checks = ("pjsip set logger on", "core set verbose 5", "pjsip show endpoint {endpoint}")
 
     def check(self, analysis):
         for flow in analysis.flows_of("call"):

@@ -23,6 +23,8 @@ class CodecMismatch(Rule):
     severity = "error"
     name = "No common codec: 488/606 or offer and answer do not overlap"
     role = "cause"
+    short = "no common codec"
+    pbx_checks = ("pjsip show endpoint {endpoint}", "core show translation")
     explains = {"call-failed": "same-flow", "request-failed": "same-flow"}
 
     def check(self, analysis):

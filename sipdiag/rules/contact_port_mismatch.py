@@ -13,6 +13,7 @@ class ContactPortMismatch(Rule):
     severity = "warning"
     name = "Contact or Via port differs from the source port the packets use"
     role = "cause"
+    short = "Contact port ≠ source port"
     explains = {
         "no-response": "same-address",
         "call-failed": "same-address",

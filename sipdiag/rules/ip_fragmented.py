@@ -12,6 +12,7 @@ class IpFragmented(Rule):
     severity = "warning"
     name = "SIP over UDP larger than the MTU: IP-fragmented"
     role = "capture"
+    short = "IP-fragmented SIP"
     explains = {"no-response": "same-flow", "call-failed": "same-flow", "retransmissions": "same-flow"}
 
     def check(self, analysis):

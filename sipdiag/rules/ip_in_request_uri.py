@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import Rule, register
+from .base import Highlight, Rule, register
 
 ROUTERS = ("proxy/sbc",)
 
@@ -24,6 +24,7 @@ class IpInRequestUri(Rule):
     severity = "warning"
     name = "Request-URI names an IP address instead of a user@domain"
     role = "cause"
+    short = "IP in Request-URI"
     explains = {"call-failed": "same-flow", "request-failed": "same-flow", "no-response": "same-flow"}
 
     def check(self, analysis):
@@ -42,6 +43,11 @@ class IpInRequestUri(Rule):
             groups.setdefault((msg.src.ip, msg.dst.ip), []).append(msg)
         for (src_ip, dst_ip), msgs in groups.items():
             yield self._finding(analysis, src_ip, dst_ip, msgs)
+
+    def highlight(self, analysis, finding, msg):
+        if msg.is_request and msg.ruri is not None and msg.ruri.host_is_ip:
+            return [Highlight(msg.origin, 0, "IP address where user@domain belongs", "problem")]
+        return []
 
     def _finding(self, analysis, src_ip, dst_ip, msgs):
         sender = analysis.hosts.get(src_ip)

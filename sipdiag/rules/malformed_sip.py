@@ -17,6 +17,7 @@ class MalformedSip(Rule):
     severity = "warning"
     name = "Malformed or damaged SIP in the trace"
     role = "cause"
+    short = "malformed SIP"
     explains = {"no-response": "same-flow", "request-failed": "same-flow", "call-failed": "same-flow"}
 
     def check(self, analysis):

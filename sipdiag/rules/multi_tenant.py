@@ -13,6 +13,7 @@ class MultiTenantAmbiguity(Rule):
     severity = "error"
     name = "Same user in several domains, reached by an IP-literal request: wrong tenant possible"
     role = "cause"
+    short = "ambiguous user across tenants"
     explains = {"ip-in-request-uri": "same-user", "call-failed": "same-user", "request-failed": "same-user"}
 
     def check(self, analysis):

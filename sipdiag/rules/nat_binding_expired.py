@@ -14,6 +14,7 @@ class NatBindingExpired(Rule):
     severity = "error"
     name = "Requests to a registered phone's NAT binding go unanswered"
     role = "cause"
+    short = "NAT binding expired"
     explains = {
         "no-response": "same-address",
         "retransmissions": "same-address",

@@ -26,6 +26,9 @@ class NatPrivateContact(Rule):
     severity = "warning"
     name = "UA advertises an address (Contact/Via) other than the one it is seen from: NAT"
     role = "cause"
+    short = "private Contact behind NAT"
+    pbx_checks = ("pjsip show endpoint {endpoint}", "pjsip show contacts", "pjsip show transports")
+    fix_marker = "rewrite_contact"
     explains = {
         "contact-port-mismatch": "same-address",
         "no-response": "same-address",

@@ -13,6 +13,7 @@ class NoResponse(Rule):
     severity = "error"
     name = "Request got no final response (timeout)"
     role = "symptom"
+    short = "no response"
 
     def check(self, analysis):
         groups: dict[tuple, list] = {}

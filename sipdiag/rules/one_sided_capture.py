@@ -12,6 +12,7 @@ class OneSidedCapture(Rule):
     severity = "warning"
     name = "Capture shows only part of the conversation"
     role = "capture"
+    short = "one-sided capture"
 
     def check(self, analysis):
         orphans = analysis.orphan_responses

@@ -31,6 +31,8 @@ class RegistrationFailed(Rule):
     severity = "error"
     name = "REGISTER rejected with a final error response"
     role = "symptom"
+    short = "registration rejected"
+    pbx_checks = ("pjsip show endpoint {endpoint}", "pjsip show aors", "pjsip set logger on")
 
     def check(self, analysis):
         for flow in analysis.flows_of("registration"):

@@ -36,6 +36,7 @@ class RequestFailed(Rule):
     severity = "warning"
     name = "Non-call request answered with an error (SUBSCRIBE, PUBLISH, NOTIFY, MESSAGE, ...)"
     role = "symptom"
+    short = "request rejected"
 
     def check(self, analysis):
         for flow in analysis.flows:

@@ -12,6 +12,7 @@ class Retransmissions(Rule):
     severity = "info"
     name = "SIP retransmissions (packet loss, slow or unreachable peer)"
     role = "symptom"
+    short = "retransmissions"
 
     def check(self, analysis):
         answered = [t for t in analysis.transactions if t.final is not None and t.request_retransmissions]

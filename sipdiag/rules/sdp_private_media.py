@@ -24,6 +24,7 @@ class SdpPrivateMedia(Rule):
     severity = "warning"
     name = "SDP media address differs from the sender's real address"
     role = "cause"
+    short = "private media address"
 
     def check(self, analysis):
         seen: set[tuple] = set()

@@ -12,6 +12,7 @@ class ServerUnavailable(Rule):
     severity = "error"
     name = "503 Service Unavailable from a server on the path"
     role = "cause"
+    short = "server unavailable (503)"
     explains = {
         "call-failed": "same-flow",
         "registration-failed": "same-flow",

@@ -12,6 +12,7 @@ class TcpSegmented(Rule):
     severity = "info"
     name = "SIP message split across TCP segments (reassembled)"
     role = "capture"
+    short = "SIP split over TCP segments"
 
     def check(self, analysis):
         msgs = [m for m in analysis.messages if m.tcp_segments > 1]

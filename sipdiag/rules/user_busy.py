@@ -13,6 +13,7 @@ class UserBusy(Rule):
     severity = "info"
     name = "Callee busy or rejected the call (486/600)"
     role = "outcome"
+    short = "user busy"
     explains = {"call-failed": "same-flow"}
 
     def check(self, analysis):

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 from ..flow import model as m
 from ..flow.model import Analysis
+from . import evidence
 from .base import REGISTRY, SEVERITY_RANK, Finding
 
 CAUSE, SYMPTOM, OUTCOME, CAPTURE, INTERNAL = "cause", "symptom", "outcome", "capture", "internal"
@@ -64,6 +65,9 @@ class Verdict:
     """For `ok`: warnings about flows that still ended well, or about the capture (risks, not causes)."""
     flows: int = 0
     """How many flows the chain touches (its impact)."""
+    fix_also: list[Finding] = field(default_factory=list)
+    """Other root causes about the same flows or users whose fix belongs with this one (the NAT
+    settings of the endpoint a corrected config must have as well); see `Rule.fix_marker`."""
 
     @property
     def finding(self) -> Finding | None:
@@ -116,7 +120,31 @@ def decide(analysis: Analysis, findings: list[Finding]) -> list[Verdict]:
     verdicts.sort(key=lambda v: (SEVERITY_RANK.get(v.severity, 9), -v.flows, _position(v.causes[0])))
     if not verdicts:
         verdicts = [_ok(analysis, findings, unexplained)]
+    for v in verdicts:
+        lead = v.finding or next(iter(v.also), None)
+        if lead is not None:
+            evidence.attach(analysis, lead)
+        if v.finding is not None:
+            v.fix_also = _fix_also(v, findings, scopes)
     return verdicts
+
+
+def _fix_also(verdict: Verdict, findings: list[Finding], scopes: dict[int, "_Scope"]) -> list[Finding]:
+    lead = verdict.finding
+    mine = scopes[id(lead)]
+    members = {id(c) for c in verdict.causes}
+    out: list[Finding] = []
+    seen: set[str] = set()
+    for f in findings:
+        rule = REGISTRY.get(f.code)
+        marker = rule.fix_marker if rule is not None else ""
+        if not marker or id(f) in members or f.slug in seen or not f.fix or marker in lead.fix:
+            continue
+        other = scopes[id(f)]
+        if mine.flows & other.flows or mine.users & other.users:
+            out.append(f)
+            seen.add(f.slug)
+    return out
 
 
 PROBLEM = ("error", "warning")

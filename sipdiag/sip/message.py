@@ -141,6 +141,11 @@ class SipMessage:
     def body(self) -> bytes:
         return self.raw[self._body_at:]
 
+    def text_lines(self) -> list[str]:
+        """The message as lines of text (start line, header lines, blank line, body), line ends
+        normalised: a bare CR ends a line too. Highlights count their line numbers in this list."""
+        return self.raw.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
     def _head(self) -> str:
         return self.raw[self._head_at:self._head_end].decode("utf-8", "replace")
 
