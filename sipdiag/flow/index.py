@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from ..sip.grammar import normalise_ip
 from ..sip.message import SipMessage
 from . import model as m
+from .legs import link_legs
 from .model import Analysis, Flow, Transaction
 
 
@@ -56,6 +57,10 @@ class AnalysisIndex:
     message_at: dict = field(default_factory=dict)
     """Origin (file + frame or line) → the message seen there, in any input of the event."""
     flow_by_id: dict[str, Flow] = field(default_factory=dict)
+    legs: dict[str, list[Flow]] = field(default_factory=dict)
+    """id of a call's first leg → the legs a B2BUA started for it (legs.py)."""
+    call_of: dict[str, str] = field(default_factory=dict)
+    """id of a call flow that is a B2BUA's outgoing leg → id of the call's first leg."""
     asterisk: bool = False
     """An Asterisk PBX is in the trace: a host names it in Server/User-Agent, or a log line comes from res_pjsip."""
 
@@ -105,6 +110,8 @@ class AnalysisIndex:
 
 def build_index(analysis: Analysis) -> AnalysisIndex:
     idx = AnalysisIndex()
+    idx.legs = link_legs(analysis.flows)
+    idx.call_of = {leg.id: first for first, legs in idx.legs.items() for leg in legs}
     for t in analysis.transactions:
         for msg in t.requests:
             idx.transaction_of.setdefault(msg.seq, t)

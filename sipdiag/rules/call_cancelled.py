@@ -13,7 +13,7 @@ class CallCancelled(Rule):
     severity = "info"
     name = "Call cancelled by the caller before answer (CANCEL / 487)"
     role = "outcome"
-    explains = {"call-failed": "same-flow"}
+    explains = {"call-failed": "same-call"}
 
     def check(self, analysis):
         for flow in analysis.flows_of("call"):

@@ -35,6 +35,8 @@ CAUSES: dict[int, tuple[str, str]] = {
     604: ("the called user does not exist anywhere", "check the dialled number"),
 }
 USER_CHOICE = {486, 600, 603, 487}
+UNANSWERED = (m.NO_RESPONSE, m.IN_PROGRESS, m.CANCELLED)
+"""Outcomes of a B2BUA's outgoing leg that got no final answer from the far end."""
 BUSY = {486, 600}
 
 
@@ -69,6 +71,26 @@ class CallFailed(Rule):
             severity = "warning" if msg.status in USER_CHOICE else "error"
             reason = msg.header("Reason")
             observations = [(f"{who} answered the INVITE with {msg.start_line[8:]}.", [msg.origin])]
+            legs = analysis.index.legs.get(flow.id, [])
+            evidence_legs = []
+            generated = bool(legs) and all(leg.outcome in UNANSWERED for leg in legs)
+            for leg in legs:
+                om = leg.outcome_message
+                observations.append((f"{who} called on: {leg.id}, INVITE to {leg.aor} — {leg.outcome_detail}.",
+                                     [om.origin] if om is not None else []))
+                if om is not None:
+                    evidence_legs.append(om.origin)
+            if generated:
+                targets = ", ".join(dict.fromkeys(str(leg.aor) for leg in legs))
+                unanswered = "got no answer" if any(leg.outcome != m.CANCELLED for leg in legs) else \
+                    "was cancelled before anyone answered"
+                cause_text = (f"{who} generated this {msg.status} itself: its own INVITE to {targets} {unanswered}, "
+                              f"so nobody {'declined' if msg.status in (603, 600) else 'rejected'} the call — "
+                              f"the question is why the callee's leg was not answered")
+                check = ("find out why the callee's leg got no answer (see the no-response finding for that "
+                         "INVITE): whether the callee is reachable at the address the PBX used, registered, "
+                         "and not behind a NAT binding that expired")
+                severity = "error"
             if reason:
                 observations.append((f"Reason header: {reason}", [msg.origin]))
             warnings = warnings_of(msg)
@@ -81,6 +103,8 @@ class CallFailed(Rule):
             yield self.finding(
                 f"Call to {flow.aor} failed: {msg.start_line[8:]}",
                 f"{msg.status} from {who}: {cause_text}.", check[0].upper() + check[1:] + ".",
-                [msg.origin] + list(msg.also_seen), severity=severity, flow=flow.id,
-                observations=observations, details={"status": msg.status, "rejected_by": who},
+                [msg.origin] + list(msg.also_seen) + evidence_legs, severity=severity, flow=flow.id,
+                observations=observations, details={"status": msg.status, "rejected_by": who,
+                                                    "generated_by_b2bua": generated,
+                                                    "legs": [leg.id for leg in legs]},
             )

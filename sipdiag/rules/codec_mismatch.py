@@ -25,7 +25,7 @@ class CodecMismatch(Rule):
     role = "cause"
     short = "no common codec"
     pbx_checks = ("pjsip show endpoint {endpoint}", "core show translation")
-    explains = {"call-failed": "same-flow", "request-failed": "same-flow"}
+    explains = {"call-failed": "same-call", "request-failed": "same-flow"}
 
     def check(self, analysis):
         for flow in analysis.flows_of("call"):

@@ -13,6 +13,8 @@ class NoResponse(Rule):
     severity = "error"
     name = "Request got no final response (timeout)"
     role = "symptom"
+    explains = {"call-failed": "same-call"}
+    """The caller's call failed because the PBX's own INVITE to the callee went unanswered."""
     short = "no response"
 
     def check(self, analysis):

@@ -14,7 +14,7 @@ class ServerUnavailable(Rule):
     role = "cause"
     short = "server unavailable (503)"
     explains = {
-        "call-failed": "same-flow",
+        "call-failed": "same-call",
         "registration-failed": "same-flow",
         "request-failed": "same-flow",
         "no-response": "same-flow",

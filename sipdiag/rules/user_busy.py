@@ -14,7 +14,7 @@ class UserBusy(Rule):
     name = "Callee busy or rejected the call (486/600)"
     role = "outcome"
     short = "user busy"
-    explains = {"call-failed": "same-flow"}
+    explains = {"call-failed": "same-call"}
 
     def check(self, analysis):
         for flow in analysis.flows_of("call"):

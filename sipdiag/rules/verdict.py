@@ -4,6 +4,8 @@ How this works. Every rule declares a `role` and, when it can be a cause, which 
 findings it `explains` and by what link (see `LINKS`):
 
 * ``same-flow``: both findings are about one flow (a registration, a call, an exchange);
+* ``same-call``: both are about legs of one call through a B2BUA (the caller's INVITE to the
+  PBX and the PBX's INVITE to the callee, flow/legs.py), or about one flow;
 * ``same-address``: the cause names an address (the Contact a phone advertises, the address
   it is seen from, its NAT binding) and the symptom's messages were sent to it — the request
   that got no answer went where the cause says nothing can be reached;
@@ -34,7 +36,7 @@ ROLES = (CAUSE, SYMPTOM, OUTCOME, CAPTURE, INTERNAL)
 outcome: what happened to a flow (registered, answered, busy); capture: a property of the trace
 itself; internal: sipdiag's own trouble."""
 
-LINKS = ("same-flow", "same-address", "same-user")
+LINKS = ("same-flow", "same-call", "same-address", "same-user")
 """From the closest link to the loosest: a symptom goes to the cause with the closest link."""
 
 ADDRESS_DETAILS = ("contact", "binding", "via")
@@ -82,6 +84,8 @@ class Verdict:
 @dataclass
 class _Scope:
     flows: set[str]
+    calls: set[str]
+    """The calls the flows are legs of (a flow that is no B2BUA leg is its own call)."""
     destinations: set[str]
     addresses: set[str]
     users: set[str]
@@ -171,6 +175,8 @@ def _explanations(findings: list[Finding], scopes: dict[int, _Scope]) -> dict[in
         sc = scopes[id(f)]
         for flow_id in sc.flows:
             by_key.setdefault((f.slug, "same-flow", flow_id), []).append(f)
+        for call_id in sc.calls:
+            by_key.setdefault((f.slug, "same-call", call_id), []).append(f)
         for address in sc.destinations | sc.addresses:
             by_key.setdefault((f.slug, "same-address", address), []).append(f)
         for user in sc.users:
@@ -190,7 +196,8 @@ def _explanations(findings: list[Finding], scopes: dict[int, _Scope]) -> dict[in
                     raise ValueError(f"{cause.slug} explains {slug} by unknown link {wanted!r}")
                 if wanted != link:
                     continue
-                keys = {"same-flow": cs.flows, "same-address": cs.addresses, "same-user": cs.users}[link]
+                keys = {"same-flow": cs.flows, "same-call": cs.calls, "same-address": cs.addresses,
+                        "same-user": cs.users}[link]
                 for key in keys:
                     for effect in by_key.get((slug, link, key), ()):
                         if effect is cause or id(effect) in out or out.get(id(cause)) is effect:
@@ -232,7 +239,8 @@ def _scope(analysis: Analysis, f: Finding) -> _Scope:
     aor = details.get("aor")
     if aor:
         users.add(str(aor).split(":", 1)[-1].split("@", 1)[0])
-    return _Scope(flows, destinations, addresses, users, failure)
+    calls = {index.call_of.get(fid, fid) for fid in flows} if index is not None else set(flows)
+    return _Scope(flows, calls, destinations, addresses, users, failure)
 
 
 def _position(f: Finding) -> int:

@@ -1,0 +1,113 @@
+"""Stories that hold up: general SIP behaviours the diagnosis must tell right (issue 13, part 4).
+
+Each test builds a small capture of one behaviour (tests/sipcraft.py writes real pcaps, which
+tshark reads like any other) and checks the facts and the verdict an engineer would give —
+written from RFC 3261 and how PBXs behave, not from what sipdiag printed before.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sipcraft import Dialog, Msg, Scenario, sdp
+
+from sipdiag.analysis import analyze_paths
+from sipdiag.flow import model as m
+from sipdiag.rules import run_rules
+from sipdiag.rules.verdict import decide
+
+PBX = "192.0.2.10:5060"
+CALLER = "203.0.113.20:5060"
+CALLEE = "198.51.100.30:5060"
+RETRANSMITS = [0, .5, 1.5, 3.5, 7.5, 11.5, 15.5]  # timer A doubling from T1 = 500 ms, as a UAC sends
+
+
+def _judge(path: Path):
+    analysis = analyze_paths([str(path)])
+    findings = run_rules(analysis)
+    return analysis, findings, decide(analysis, findings)
+
+
+def _by_slug(findings, slug):
+    return [f for f in findings if f.slug == slug]
+
+
+# -- a final response the PBX generates after its own timeout -----------------------------------
+
+def _pbx_answers_after_its_leg_timed_out(tmp_path: Path, status: int, reason: str) -> Path:
+    """Caller → PBX INVITE; the PBX calls the callee (a new dialog, B2BUA), whose INVITE is sent
+    7 times and never answered; 32 s later the PBX answers the caller itself."""
+    s = Scenario(local="192.0.2.10")
+    a = Dialog("1001@203.0.113.20:5060", "sip:2001@192.0.2.10")
+    invite = a.request("INVITE", body=sdp("203.0.113.20", 4000))
+    s.sip(0.0, CALLER, PBX, invite)
+    s.sip(0.01, PBX, CALLER, a.response(invite, 100, "Trying", server="Asterisk PBX 22.1.0"))
+    b = Dialog("1001@192.0.2.10:5060", "sip:2001@198.51.100.30:5060")
+    leg = b.request("INVITE", body=sdp("192.0.2.10", 10000), extra=(("User-Agent", "Asterisk PBX 22.1.0"),))
+    for dt in RETRANSMITS:
+        s.sip(0.02 + dt, PBX, CALLEE, leg)
+    s.sip(32.1, PBX, CALLER, a.response(invite, status, reason, to_tag="pbx1", server="Asterisk PBX 22.1.0"))
+    s.sip(32.15, CALLER, PBX, a.request("ACK", branch=invite.branch(), cseq=1))
+    return s.write(tmp_path / f"pbx-{status}.pcap")
+
+
+@pytest.mark.parametrize("status, reason", [(480, "Temporarily Unavailable"), (603, "Decline"),
+                                            (408, "Request Timeout")])
+def test_a_pbx_generated_final_response_is_not_the_callee_declining(tmp_path, status, reason):
+    analysis, findings, verdicts = _judge(_pbx_answers_after_its_leg_timed_out(tmp_path, status, reason))
+    caller_leg, callee_leg = analysis.flows_of("call")
+    # facts: the two dialogs are legs of one call through the B2BUA
+    assert [leg.id for leg in analysis.index.legs[caller_leg.id]] == [callee_leg.id]
+    assert (caller_leg.outcome, caller_leg.final_status) == (m.REJECTED, status)
+    assert callee_leg.outcome == m.NO_RESPONSE
+    # judgement: the unanswered leg is the verdict, the caller's failure is its symptom
+    (failed,) = _by_slug(findings, "call-failed")
+    assert failed.severity == "error"  # not a user's choice, even for 603
+    assert "generated this" in failed.cause and "declined the call —" not in failed.cause.replace("nobody declined", "")
+    assert failed.details["generated_by_b2bua"] is True
+    lead = verdicts[0]
+    assert lead.slug == "no-response"
+    assert failed in lead.explains
+    assert len(verdicts) == 1
+
+
+def test_a_relayed_busy_stays_the_callees_answer(tmp_path):
+    """The callee's leg answers 486 and the PBX relays it: busy, explained by the callee's leg."""
+    s = Scenario(local="192.0.2.10")
+    a = Dialog("1001@203.0.113.20:5060", "sip:2001@192.0.2.10")
+    invite = a.request("INVITE", body=sdp("203.0.113.20", 4000))
+    s.sip(0.0, CALLER, PBX, invite)
+    b = Dialog("1001@192.0.2.10:5060", "sip:2001@198.51.100.30:5060")
+    leg = b.request("INVITE", body=sdp("192.0.2.10", 10000))
+    s.sip(0.02, PBX, CALLEE, leg)
+    s.sip(2.0, CALLEE, PBX, b.response(leg, 486, "Busy Here", to_tag="ph1", server="phone"))
+    s.sip(2.01, PBX, CALLEE, b.request("ACK", branch=leg.branch(), cseq=1))
+    s.sip(2.02, PBX, CALLER, a.response(invite, 486, "Busy Here", to_tag="pbx1"))
+    s.sip(2.03, CALLER, PBX, a.request("ACK", branch=invite.branch(), cseq=1))
+    analysis, findings, verdicts = _judge(s.write(tmp_path / "relayed-486.pcap"))
+    failed = _by_slug(findings, "call-failed")
+    assert failed and all(not f.details["generated_by_b2bua"] for f in failed)
+    assert verdicts[0].slug == "user-busy"
+    assert all(any(f is e for e in verdicts[0].explains) for f in failed)
+
+
+# -- the ACK of a non-2xx final response --------------------------------------------------------
+
+@pytest.mark.parametrize("same_branch", [True, False])
+def test_the_ack_of_a_486_belongs_to_the_invite_and_busy_is_busy(tmp_path, same_branch):
+    """RFC 3261 §17.1.1.3: the ACK of a non-2xx has the INVITE's branch; some UAs send a new one.
+    Either way it is not a flow of its own 'without a final response'."""
+    s = Scenario()
+    a = Dialog("1001@203.0.113.20:5060", "sip:2001@192.0.2.10")
+    invite = a.request("INVITE", body=sdp("203.0.113.20", 4000))
+    s.sip(0, CALLER, PBX, invite)
+    s.sip(0.01, PBX, CALLER, a.response(invite, 100, "Trying"))
+    s.sip(2, PBX, CALLER, a.response(invite, 486, "Busy Here", to_tag="bt"))
+    a.to_tag = "bt"
+    s.sip(2.01, CALLER, PBX, a.request("ACK", cseq=1, in_dialog=True,
+                                       branch=invite.branch() if same_branch else None))
+    analysis, findings, verdicts = _judge(s.write(tmp_path / "busy.pcap"))
+    assert [(f.kind, f.outcome, f.final_status) for f in analysis.flows] == [("call", m.REJECTED, 486)]
+    assert not _by_slug(findings, "no-response")
+    assert verdicts[0].slug == "user-busy" and verdicts[0].severity == "warning"
