@@ -111,3 +111,59 @@ def test_the_ack_of_a_486_belongs_to_the_invite_and_busy_is_busy(tmp_path, same_
     assert [(f.kind, f.outcome, f.final_status) for f in analysis.flows] == [("call", m.REJECTED, 486)]
     assert not _by_slug(findings, "no-response")
     assert verdicts[0].slug == "user-busy" and verdicts[0].severity == "warning"
+
+
+# -- one-way audio ------------------------------------------------------------------------------
+
+PHONE_PUBLIC = "203.0.113.50:40000"
+
+
+def _call_from_a_natted_phone(tmp_path: Path, rtp: bool, answer_private: bool = False) -> Path:
+    """A phone behind NAT (private 192.168.1.20, seen as 203.0.113.50) calls through the PBX;
+    the call is answered. With `answer_private` the phone is the callee and its 200 OK carries
+    the private c=; otherwise its INVITE offers it."""
+    s = Scenario()
+    if answer_private:
+        d = Dialog("2001@192.0.2.10:5060", "sip:1001@203.0.113.50:40000")
+        invite = d.request("INVITE", body=sdp("192.0.2.10", 10000))
+        s.sip(0, PBX, PHONE_PUBLIC, invite)
+        s.sip(1, PHONE_PUBLIC, PBX, d.response(invite, 200, "OK", to_tag="ok1", body=sdp("192.168.1.20", 4000),
+                                               extra=(("Contact", "<sip:1001@192.168.1.20:5060>"),)))
+        d.to_tag = "ok1"
+        s.sip(1.05, PBX, PHONE_PUBLIC, d.request("ACK", cseq=1, in_dialog=True))
+    else:
+        d = Dialog("1001@192.168.1.20:5060", "sip:2001@192.0.2.10")
+        invite = d.request("INVITE", body=sdp("192.168.1.20", 4000))
+        s.sip(0, PHONE_PUBLIC, PBX, invite)
+        s.sip(0.01, PBX, PHONE_PUBLIC, d.response(invite, 100, "Trying"))
+        s.sip(1, PBX, PHONE_PUBLIC, d.response(invite, 200, "OK", to_tag="ok1", body=sdp("192.0.2.10", 10000)))
+        d.to_tag = "ok1"
+        s.sip(1.05, PHONE_PUBLIC, PBX, d.request("ACK", cseq=1, in_dialog=True))
+    if rtp:
+        s.rtp(1.1, "192.0.2.10:10000", "192.168.1.20:4000", 100)   # the PBX sends to the SDP address: lost
+        s.rtp(1.1, "203.0.113.50:4000", "192.0.2.10:10000", 100)   # the phone's audio arrives through the NAT
+    return s.write(tmp_path / f"oneway-{rtp}-{answer_private}.pcap")
+
+
+def test_rtp_to_a_private_sdp_address_is_one_way_audio_and_the_verdict(tmp_path):
+    analysis, findings, verdicts = _judge(_call_from_a_natted_phone(tmp_path, rtp=True))
+    assert [f.outcome for f in analysis.flows_of("call")] == [m.ANSWERED]  # signalling is healthy
+    (media,) = _by_slug(findings, "sdp-private-media")
+    assert media.severity == "error" and media.details["one_way_audio"] is True
+    assert media.details["rtp_to_sdp_address"] == 100 and media.details["rtp_from_sender"] == 100
+    assert verdicts[0].finding is media
+    assert "One-way audio" in verdicts[0].title
+
+
+def test_without_rtp_a_private_answer_is_a_named_risk(tmp_path):
+    analysis, findings, verdicts = _judge(_call_from_a_natted_phone(tmp_path, rtp=False, answer_private=True))
+    (media,) = _by_slug(findings, "sdp-private-media")
+    assert media.severity == "warning" and media.details["one_way_audio"] is False
+    assert "may be lost" in media.title
+    # the call worked: the verdict says so and names the risk
+    assert verdicts[0].slug == "ok" and any(f is media for f in verdicts[0].also)
+
+
+def test_without_rtp_a_private_offer_stays_information(tmp_path):
+    _analysis, findings, _verdicts = _judge(_call_from_a_natted_phone(tmp_path, rtp=False))
+    assert [f.severity for f in _by_slug(findings, "sdp-private-media")] == ["info"]

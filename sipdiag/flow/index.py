@@ -54,6 +54,8 @@ class AnalysisIndex:
     """PBX log facts by kind, in log order."""
     rtp_to: dict[tuple, int] = field(default_factory=dict)
     """(dst ip, dst port) → RTP packets sent there (two captures of one event: the larger count, not the sum)."""
+    rtp_from: dict[str, int] = field(default_factory=dict)
+    """src ip → RTP packets sent from it (same rule for two captures)."""
     message_at: dict = field(default_factory=dict)
     """Origin (file + frame or line) → the message seen there, in any input of the event."""
     flow_by_id: dict[str, Flow] = field(default_factory=dict)
@@ -165,6 +167,10 @@ def build_index(analysis: Analysis) -> AnalysisIndex:
     for fact in analysis.log_facts:
         idx.log_facts_by_kind.setdefault(fact.kind, []).append(fact)
     for summary in analysis.inputs:
-        for (_s, _sp, d, dp), n in summary.rtp_flows.items():
+        sent: dict[str, int] = {}
+        for (src, _sp, d, dp), n in summary.rtp_flows.items():
             idx.rtp_to[(d, dp)] = max(idx.rtp_to.get((d, dp), 0), n)
+            sent[src] = sent.get(src, 0) + n
+        for src, n in sent.items():
+            idx.rtp_from[src] = max(idx.rtp_from.get(src, 0), n)
     return idx

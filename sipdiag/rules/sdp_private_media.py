@@ -2,6 +2,14 @@
 
 Only offers and answers of a session (INVITE, ACK, PRACK, UPDATE) count; on a LAN-side capture
 c= equals the packet source, and the NAT shows in the responses' Via received= (RFC 3581).
+
+How bad it is depends on what the trace shows of the media. With RTP in the capture: media sent
+to the private address while the sender's own RTP arrives from its public address is one-way
+audio, an error and the verdict however well the signalling went; RTP that reaches the address
+(a LAN-side capture) or none sent there (a relay latched onto the real source) is information.
+Without RTP (a log, a signalling-only capture) an answer's private c= behind a public signalling
+source is a warning that names the risk: the answerer's media path is what the caller's side
+will use (an offer's private c= is information until the answer and the media tell more).
 """
 
 from __future__ import annotations
@@ -10,7 +18,7 @@ import ipaddress
 
 from ..sip.grammar import is_ip_literal, normalise_ip
 from .base import Rule, register
-from ..addresses import is_private_ip
+from ..addresses import is_lan_private, is_private_ip
 from .facts import flow_of, is_asterisk, nat_seen_as
 
 OFFER_ANSWER_METHODS = {"INVITE", "ACK", "PRACK", "UPDATE"}
@@ -58,6 +66,8 @@ class SdpPrivateMedia(Rule):
                     continue
                 seen.add(key)
                 rtp = _rtp_towards(analysis, addr, media.port, lan_side=nat is not None)
+                severity, one_way = _severity(analysis, msg.src.ip, addr, media.port, nat is not None,
+                                               answer=not msg.is_request or msg.method == "ACK")
                 flow = flow_of(analysis, msg)
                 relay = ("Asterisk relays media (direct_media=no) and with rtp_symmetric=yes sends RTP back to "
                          "where it comes from" if is_asterisk(analysis) else
@@ -72,18 +82,26 @@ class SdpPrivateMedia(Rule):
                     where = ("an address other than the one its signalling comes from. If that is a private "
                              "address behind NAT, media sent there is lost")
                     evidence = [msg.origin]
+                title = (f"SDP from {msg.src.ip} offers media at {addr}:{media.port}"
+                         + (f" (behind NAT, seen as {public.rsplit(':', 1)[0]})" if nat is not None else ""))
+                if one_way:
+                    title = (f"One-way audio: RTP goes to {addr}:{media.port}, the private address in {msg.src.ip}'s "
+                             f"SDP, while {msg.src.ip}'s own RTP arrives from its public address")
+                elif severity == "warning":
+                    title += ": audio towards it may be lost (no RTP in the trace to tell)"
                 yield self.finding(
-                    f"SDP from {msg.src.ip} offers media at {addr}:{media.port}"
-                    + (f" (behind NAT, seen as {public.rsplit(':', 1)[0]})" if nat is not None else ""),
+                    title,
                     f"The {msg.label} from {msg.src.ip} asks for {media.kind} to be sent to {addr}:{media.port}, "
                     f"{where} (one-way or no audio) unless {relay}. " + rtp,
                     ("Asterisk endpoint: rtp_symmetric=yes, direct_media=no (and rewrite_contact=yes). "
                      if is_asterisk(analysis) else "") +
                     "On the phone: STUN/ICE or disable the router's SIP ALG; on the SBC: media relay with "
                     "symmetric RTP (latching).",
-                    evidence, severity="info", flow=flow.id if flow else None,
+                    evidence, severity=severity, flow=flow.id if flow else None,
                     details={"sdp_address": addr, "port": media.port, "seen": msg.src.ip,
-                             "public": nat[0] if nat is not None else None},
+                             "public": nat[0] if nat is not None else None, "one_way_audio": one_way,
+                             "rtp_to_sdp_address": analysis.index.rtp_to.get((addr, media.port), 0),
+                             "rtp_from_sender": analysis.index.rtp_from.get(msg.src.ip, 0)},
                 )
 
 
@@ -103,6 +121,18 @@ def _same_subnet(a: str, b: str) -> bool:
             ipaddress.ip_network(f"{b}/{prefix}", strict=False)
     except ValueError:
         return False
+
+
+def _severity(analysis, sender: str, addr: str, port: int, lan_side: bool, answer: bool) -> tuple[str, bool]:
+    """(severity, one-way audio shown by RTP) of a private c= from `sender` (see the module docstring)."""
+    index = analysis.index
+    if lan_side:
+        return "info", False
+    if not index.rtp_to:
+        return ("warning" if answer and is_lan_private(addr) and not is_lan_private(sender) else "info"), False
+    if index.rtp_to.get((addr, port), 0) and index.rtp_from.get(sender, 0):
+        return "error", True
+    return "info", False
 
 
 def _rtp_towards(analysis, addr, port, lan_side: bool = False) -> str:
