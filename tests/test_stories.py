@@ -167,3 +167,57 @@ def test_without_rtp_a_private_answer_is_a_named_risk(tmp_path):
 def test_without_rtp_a_private_offer_stays_information(tmp_path):
     _analysis, findings, _verdicts = _judge(_call_from_a_natted_phone(tmp_path, rtp=False))
     assert [f.severity for f in _by_slug(findings, "sdp-private-media")] == ["info"]
+
+
+# -- the same packet captured twice ---------------------------------------------------------------
+
+def test_a_packet_captured_twice_is_a_capture_duplicate_not_a_retransmission(tmp_path):
+    s = Scenario()
+    phone = Dialog("1001@203.0.113.50:5060", "sip:1001@192.0.2.10")
+    register = phone.request("REGISTER", ruri="sip:192.0.2.10")
+    s.frame(0.000004, s.sip(0, "203.0.113.50:5060", PBX, register))        # same frame, 4 µs later
+    ok = phone.response(register, 200, "OK", to_tag="x",
+                        extra=(("Contact", "<sip:1001@203.0.113.50:5060>;expires=600"),))
+    s.frame(0.010003, s.sip(0.01, PBX, "203.0.113.50:5060", ok))
+    s.sip(0.6, "203.0.113.50:5060", PBX, register)                           # a real retransmission, T1 later
+    path = s.write(tmp_path / "twice.pcap")
+    analysis, findings, verdicts = _judge(path)
+    assert len(analysis.messages) == 3
+    (register_msg, ok_msg, retransmitted) = analysis.messages
+    assert [o.frame for o in analysis.duplicates[register_msg.seq]] == [2]
+    assert [o.frame for o in analysis.duplicates[ok_msg.seq]] == [4]
+    assert analysis.inputs[0].facts["duplicate_packets"] == 2
+    (t,) = analysis.transactions
+    assert len(t.requests) == 2 and t.request_retransmissions == 1    # only the one 600 ms later
+    assert len(t.responses) == 1
+    (retr,) = _by_slug(findings, "retransmissions")
+    assert (retr.details["request_retransmissions"], retr.details["response_retransmissions"]) == (1, 0)
+    # the duplicate frame still leads to its message
+    assert analysis.index.message_at[analysis.duplicates[register_msg.seq][0]] is register_msg
+
+
+def test_capture_duplicates_are_shown_where_the_message_is(tmp_path):
+    from sipdiag.report.viewmodel import build_view
+    s = Scenario()
+    phone = Dialog("1001@203.0.113.50:5060", "sip:1001@192.0.2.10")
+    register = phone.request("REGISTER", ruri="sip:192.0.2.10")
+    s.frame(0.000004, s.sip(0, "203.0.113.50:5060", PBX, register))
+    analysis, findings, verdicts = _judge(s.write(tmp_path / "twice.pcap"))
+    view = build_view(analysis, findings, verdicts=verdicts)
+    (row,) = view.messages
+    assert any("duplicate" in n and "frame 2" in n and "not a retransmission" in n for n in row.notes)
+
+
+def test_the_same_request_on_both_sides_of_a_nat_is_not_a_retransmission(tmp_path):
+    """A capture on a gateway sees a request before and after the NAT rewrote its IP header
+    (fax_t38_reinvite_488_options.pcap frames 23/24): one send, two paths."""
+    s = Scenario()
+    phone = Dialog("1001@10.35.60.72:5060", "sip:2001@10.35.60.100")
+    invite = phone.request("INVITE", body=sdp("10.35.60.72", 4000))
+    s.sip(0, "10.35.60.72:5060", "10.35.60.100:5060", invite)
+    s.sip(0.001, "10.35.40.25:5060", "10.35.40.200:5060", invite)
+    s.sip(0.2, "10.35.60.100:5060", "10.35.60.72:5060", phone.response(invite, 486, "Busy Here", to_tag="b"))
+    analysis, findings, _verdicts = _judge(s.write(tmp_path / "nat-both-sides.pcap"))
+    (t,) = [t for t in analysis.transactions if t.method == "INVITE"]
+    assert len(t.requests) == 2 and t.request_retransmissions == 0 and t.retransmitted == []
+    assert not _by_slug(findings, "retransmissions")

@@ -3,12 +3,19 @@
 `build_analysis(inputs)` takes, per input, its summary and its dissected items (SIP messages,
 anomalies, log events), merges several inputs of one event into one timeline, and builds
 transactions, flows, hosts and PBX log facts.
+
+A packet seen twice within `DUPLICATE_WINDOW` — the same bytes between the same addresses in the
+same capture — is one message. Mostly the capture took it twice (two interfaces, a bridge and
+its port, a mirror copying both directions: the IP identification is the same); sometimes the
+sender wrote it twice at once. Neither is a SIP retransmission: a UDP retransmission waits
+T1 = 500 ms (RFC 3261 §17.1.1.2). The copy is kept as an origin of the message (`duplicates`)
+and counted in the input's facts, never fed to the transaction layer.
 """
 
 from __future__ import annotations
 
 from ..sip.message import Anomaly, SipMessage
-from ..sources.frame import InputSummary, LogEvent
+from ..sources.frame import InputSummary, LogEvent, Origin
 from .flows import build_flows
 from .hosts import HostTracker
 from .index import build_index
@@ -20,15 +27,29 @@ from .transactions import TransactionTracker
 __all__ = ["Analysis", "Flow", "Host", "Transaction", "build_analysis"]
 
 
+DUPLICATE_WINDOW = 0.002
+"""Seconds within which the same bytes between the same addresses are one packet seen twice."""
+
+
 def build_analysis(inputs: list[tuple[InputSummary, list]]) -> Analysis:
     timeline = merge_inputs([items for _summary, items in inputs])
+    summaries = {summary.path: summary for summary, _items in inputs}
     messages: list[SipMessage] = []
     anomalies: list[Anomaly] = []
     events: list[LogEvent] = []
     tracker = TransactionTracker()
     hosts = HostTracker()
+    recent: dict[tuple, SipMessage] = {}
+    copies: dict[int, list[Origin]] = {}
     for item in timeline:
         if isinstance(item, SipMessage):
+            original = _captured_before(recent, item)
+            if original is not None:
+                copies.setdefault(original.seq, []).append(item.origin)
+                summary = summaries.get(item.origin.source)
+                if summary is not None:
+                    summary.count("duplicate_packets")
+                continue
             item.seq = len(messages)
             messages.append(item)
             tracker.add(item)
@@ -50,6 +71,24 @@ def build_analysis(inputs: list[tuple[InputSummary, list]]) -> Analysis:
         log_facts=extract_facts(events),
         orphan_responses=tracker.orphan_responses,
         forwarded=hosts.forwarded,
+        duplicates=copies,
     )
     analysis.index = build_index(analysis)
     return analysis
+
+
+def _captured_before(recent: dict[tuple, SipMessage], msg: SipMessage) -> SipMessage | None:
+    """The message `msg` is a duplicate of (see the module docstring), else None; `recent`
+    keeps the last message per (input, addresses, transport, bytes), pruned as time moves on."""
+    if msg.time is None or msg.origin.frame is None:
+        return None  # text logs: no packet to capture twice, and times too coarse to tell
+    key = (msg.origin.source, msg.src, msg.dst, msg.transport, msg.raw)
+    before = recent.get(key)
+    if before is not None and msg.time - before.time <= DUPLICATE_WINDOW:
+        return before
+    recent[key] = msg
+    if len(recent) > 4096:
+        horizon = msg.time - DUPLICATE_WINDOW
+        for k in [k for k, m in recent.items() if m.time < horizon]:
+            del recent[k]
+    return None

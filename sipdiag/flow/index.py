@@ -144,6 +144,8 @@ def build_index(analysis: Analysis) -> AnalysisIndex:
         idx.message_at.setdefault(msg.origin, msg)
         for origin in msg.also_seen:
             idx.message_at.setdefault(origin, msg)
+        for origin in analysis.duplicates.get(msg.seq, ()):
+            idx.message_at.setdefault(origin, msg)
         dst = msg.dst
         key = (dst.ip, dst.port)
         idx.sent_from.setdefault((msg.src.ip, msg.src.port), []).append(msg.seq)

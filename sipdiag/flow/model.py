@@ -91,19 +91,31 @@ class Transaction:
         return f.status if f else None
 
     @property
+    def retransmitted(self) -> list[SipMessage]:
+        """The copies that are retransmissions: a request sent again by the same sender to the same
+        destination, a response (same status and To tag) sent again on the same path. A copy on
+        another path (the message captured on both sides of a NAT, or relayed) is not one."""
+        out = []
+        first = self.request
+        for r in self.requests[1:]:
+            if r.src == first.src and r.dst == first.dst:
+                out.append(r)
+        seen: set[tuple] = set()
+        for r in self.responses:
+            k = (r.status, r.to.tag if r.to else None, r.src, r.dst)
+            if k in seen:
+                out.append(r)
+            seen.add(k)
+        return out
+
+    @property
     def request_retransmissions(self) -> int:
-        return len(self.requests) - 1
+        first = self.request
+        return sum(1 for r in self.requests[1:] if r.src == first.src and r.dst == first.dst)
 
     @property
     def response_retransmissions(self) -> int:
-        seen: set[tuple] = set()
-        n = 0
-        for r in self.responses:
-            k = (r.status, r.to.tag if r.to else None)
-            if k in seen:
-                n += 1
-            seen.add(k)
-        return n
+        return len(self.retransmitted) - self.request_retransmissions
 
     @property
     def has_credentials(self) -> bool:
@@ -220,6 +232,9 @@ class Analysis:
     forwarded: set[int] = field(default_factory=set)
     """`seq` of the messages a proxy passed on: copies of a request/response its sender had
     received before (their Contact/Via/SDP were written by someone else)."""
+    duplicates: dict[int, list[Origin]] = field(default_factory=dict)
+    """`seq` of a message → the frames where the capture has the same packet again within 2 ms
+    (captured twice, or sent twice at once: not a retransmission; see flow/__init__.py)."""
     index: "AnalysisIndex | None" = None
     """Lookups by message, transaction, flow kind, address and user (flow/index.py), built once."""
 

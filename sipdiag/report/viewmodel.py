@@ -502,7 +502,8 @@ class _Builder:
         self.by_origin: dict[Origin, str] = {}
         self.msg_by_origin: dict[Origin, SipMessage] = {}
         for msg in analysis.messages:
-            for o in [msg.origin, *msg.also_seen] + ([msg.first_origin] if msg.first_origin else []):
+            copies = analysis.duplicates.get(msg.seq, [])
+            for o in [msg.origin, *msg.also_seen, *copies] + ([msg.first_origin] if msg.first_origin else []):
                 self.by_origin.setdefault(o, f"m-{msg.seq}")
                 self.msg_by_origin.setdefault(o, msg)
         self.log_index: dict[Origin, int] = {}
@@ -523,14 +524,8 @@ class _Builder:
                     self.tx_of.setdefault(m.seq, t)
         self.retrans: set[int] = set()
         for t in analysis.transactions:
-            for m in t.requests[1:]:
+            for m in t.retransmitted:
                 self.retrans.add(m.seq)
-            seen: set[tuple] = set()
-            for r in t.responses:
-                k = (r.status, r.to.tag if r.to else None)
-                if k in seen:
-                    self.retrans.add(r.seq)
-                seen.add(k)
         self.flow_findings: dict[str, list[Finding]] = {}
         for f in findings:
             for fid in self._flows_of_finding(f):
@@ -1137,6 +1132,11 @@ def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor |
             notes.append(f"inside {msg.tunnel}")
         if msg.seq in b.retrans:
             notes.append("retransmission")
+        copies = analysis.duplicates.get(msg.seq, [])
+        if copies:
+            labels = ", ".join(b.origin_label(c) for c in copies[:3]) + (" …" if len(copies) > 3 else "")
+            notes.append(f"the same packet again as {labels}, within 2 ms: a duplicate (captured twice, "
+                         "or sent twice at once), not a retransmission")
         for an in msg.anomalies:
             notes.append(f"anomaly: {an.name} — {an.detail}")
         appendix.append(AppendixMessage(
