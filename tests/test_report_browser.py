@@ -4,8 +4,8 @@ Playwright's own browser download is not reachable here, so the system `chromium
 `chromium-driver` packages are used (CI installs them; without them these tests skip). The
 tests look at what a reader gets: the page renders (a screenshot is taken and kept in the test's
 temporary folder), links from the ladder open the message, the flow filter works, dark mode
-and print work, a capture full of markup executes nothing, and a ladder with many hosts clips no
-lane and keeps its headers in view.
+and print work, a capture full of markup executes nothing, a ladder with many hosts clips no
+lane and keeps its headers in view, and a phone-sized screen never scrolls the page sideways.
 """
 
 from __future__ import annotations
@@ -234,3 +234,36 @@ def test_ladder_with_many_hosts_clips_no_lane_and_keeps_its_headers_in_view(brow
                 assert abs(x_lane - x_life) < 1.5, sticky
         full_screenshot(browser, tmp_path / f"{capture.stem}.png")
 
+
+def test_narrow_screen_has_no_page_level_horizontal_scroll(browser, tmp_path):
+    """At 390 px (a phone) nothing but the ladders scrolls sideways: tables turn into cards, long
+    names wrap, and a ladder scrolls inside its own box."""
+    pages = [write_report([p], tmp_path / f"{p.name}.html") for p in sorted(LAB.glob("*.pcap"))]
+    pages += [write_report([p], tmp_path / f"{p.name}.html") for p in _many_host_captures(tmp_path)]
+    wss = CORPUS / "public" / "asterisk_pjsip_logger_wss_webrtc_invite_401_dtls_cert_error.log"
+    if wss.exists():  # a headline with a 60-character file path in it
+        pages.append(write_report([wss], tmp_path / "wss.html"))
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": False})
+    try:
+        for page in pages:
+            browser.get(page.as_uri())
+            browser.execute_script("document.querySelectorAll('details').forEach(d => d.open = true)")
+            sizes = browser.execute_script(
+                "return [document.documentElement.scrollWidth, innerWidth,"
+                " [...document.querySelectorAll('.ladder-wrap')].map(w => w.getBoundingClientRect().right)]")
+            scroll_width, inner, ladder_rights = sizes
+            assert inner == 390
+            assert scroll_width <= inner, f"{page.name}: the page scrolls sideways ({scroll_width} px)"
+            assert all(r <= inner for r in ladder_rights), page.name
+            # the host table reads as cards: no header row, a label per value
+            row = browser.find_elements("css selector", "table.hosts tbody tr")
+            if row:
+                assert not browser.find_element("css selector", "table.hosts thead").is_displayed()
+                label = browser.execute_script(
+                    "return getComputedStyle(arguments[0], '::before').content",
+                    row[0].find_element("css selector", "td"))
+                assert label.strip('"') == "Device"
+        full_screenshot(browser, tmp_path / "narrow.png")
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})

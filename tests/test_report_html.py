@@ -61,7 +61,7 @@ def assert_self_contained(page) -> None:
 def test_bundled_sample_report_structure(path):
     analysis, findings, html, page = report(path)
     title = page.root.find("h1").all_text()
-    assert title and page.root.find("title").all_text().startswith(title.split(" | ")[0][:40])
+    assert title and page.root.find("title").all_text() == title, "the page title is the headline"
     tldr = page.section("tldr")
     labels = [dt.all_text() for dt in tldr.find_all("dt")]
     assert labels[:2] == ["Client", "Server"] or "Outcome" in labels, labels
@@ -278,6 +278,16 @@ def test_every_bundled_ladder_stays_inside_its_parts():
                 assert lad.gutter < c.box_x and c.box_x + c.box_w < lad.width, (path.name, c)
             for a in lad.arrows:
                 assert lad.gutter < min(a.x1, a.x2) and max(a.x1, a.x2) < lad.width, path.name
+
+
+def test_page_title_is_the_headline_on_busy_and_multi_host_captures(tmp_path):
+    """Not a ladder's or a flow's title ("cal-19 · call · …"), whatever the size of the capture."""
+    busy, fork = tmp_path / "busy.pcap", tmp_path / "fork.pcap"
+    write_busy_capture(busy, 400)
+    write_forking_capture(fork, 6)
+    for path in (busy, fork):
+        _analysis, _findings, _html, page = report(path)
+        assert page.root.find("title").all_text() == page.root.find("h1").all_text()
 
 
 # ------------------------------------------------------------------------- busy captures
