@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Regenerate the example reports in this folder from the bundled samples.
 
-    python reports/regenerate.py              # HTML reports (+ the README screenshot if chromium is there)
+    python reports/regenerate.py              # HTML reports (+ the README screenshots if chromium is there)
     python reports/regenerate.py --check      # exit 1 if a committed report differs from a fresh one
 
 tests/test_example_reports.py runs the check, so the examples never go stale: after a change
@@ -33,7 +33,11 @@ EXAMPLES: list[tuple[str, list[str], list[str]]] = [
     ("lab-06a-call-rejected-486.html", ["samples/lab/lab-06a-call-rejected-486.pcap"], []),
     ("lab-09-udp-big-invite-ip-fragmented.html", ["samples/lab/lab-09-udp-big-invite-ip-fragmented.pcap"], []),
 ]
-SCREENSHOT = ("ast-01-aor-404.html", "ast-01-aor-404.png")
+SCREENSHOTS = [
+    # (report, picture, window width, window height): the README shows both
+    ("ast-01-aor-404.html", "ast-01-aor-404.png", 1400, 2300),
+    ("ast-01-aor-404.html", "ast-01-aor-404-390px.png", 390, 2400),
+]
 
 
 def render(name: str, inputs: list[str], options: list[str], out_dir: Path) -> Path:
@@ -74,8 +78,9 @@ def main() -> int:
         return 1 if stale else 0
     for name, inputs, options in EXAMPLES:
         print(f"reports/{render(name, inputs, options, REPORTS).name}")
-    if screenshot(REPORTS / SCREENSHOT[0], REPORTS / SCREENSHOT[1]):
-        print(f"reports/{SCREENSHOT[1]}")
+    for html, png, width, height in SCREENSHOTS:
+        if screenshot(REPORTS / html, REPORTS / png, width, height):
+            print(f"reports/{png}")
     return 0
 
 

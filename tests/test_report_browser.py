@@ -4,7 +4,8 @@ Playwright's own browser download is not reachable here, so the system `chromium
 `chromium-driver` packages are used (CI installs them; without them these tests skip). The
 tests look at what a reader gets: the page renders (a screenshot is taken and kept in the test's
 temporary folder), links from the ladder open the message, the flow filter works, dark mode
-and print work, and a capture full of markup executes nothing.
+and print work, a capture full of markup executes nothing, a ladder with many hosts clips no
+lane and keeps its headers in view, and a phone-sized screen never scrolls the page sideways.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES
+from conftest import CORPUS, SAMPLES
 
 from sipdiag.analysis import analyze_paths
 from sipdiag.report.html import render_html
@@ -143,3 +144,126 @@ def test_markup_in_a_capture_executes_nothing(browser, tmp_path):
     assert browser.execute_script("return document.querySelectorAll('script').length") == 1
     assert "<script>window.__pwned=8</script>" in browser.find_element("tag name", "body").text
     full_screenshot(browser, tmp_path / "hostile.png")
+
+
+# ------------------------------------------------------------------ ladders and narrow screens
+
+LADDER_GEOMETRY = """
+const out = [];
+for (const wrap of document.querySelectorAll('.ladder-wrap')) {
+  wrap.scrollLeft = 0; wrap.scrollTop = 0;
+  const o = wrap.querySelector('.ladder-inner').getBoundingClientRect();
+  const box = el => { const r = el.getBoundingClientRect();
+    return {left: r.left - o.left, right: r.right - o.left, top: r.top - o.top, bottom: r.bottom - o.top,
+            width: r.width, height: r.height}; };
+  const gutter = box(wrap.querySelector('svg.ladder-corner'));
+  const band = box(wrap.querySelector('svg.ladder-lanes'));
+  out.push({
+    scrollWidth: wrap.scrollWidth, clientWidth: wrap.clientWidth, gutter: gutter.right, band: band.bottom,
+    lanes: [...wrap.querySelectorAll('svg.ladder-lanes g.lane')].map(g => Object.assign(box(g.querySelector('rect')),
+            {text: g.textContent.trim()})),
+    lifelines: [...wrap.querySelectorAll('svg.ladder line.life')].map(l => box(l)),
+    arrows: [...wrap.querySelectorAll('svg.ladder a.arrow')].map(a => ({
+      line: box(a.querySelector('line.ln, path.ln')), head: box(a.querySelector('polygon.hd')),
+      label: Object.assign(box(a.querySelector('text.lbl')), {text: a.querySelector('text.lbl').textContent})})),
+  });
+}
+return out;
+"""
+
+STICKY = """
+const wrap = document.querySelectorAll('.ladder-wrap')[arguments[0]];
+wrap.scrollLeft = wrap.scrollWidth; wrap.scrollTop = wrap.scrollHeight;
+const w = wrap.getBoundingClientRect();
+const top = wrap.querySelector('.ladder-top').getBoundingClientRect();
+const gutter = wrap.querySelector('svg.ladder-gutter').getBoundingClientRect();
+const lanes = [...wrap.querySelectorAll('svg.ladder-lanes rect.colbox')].map(r => {
+  const b = r.getBoundingClientRect(); return b.left + b.width / 2; });
+const lives = [...wrap.querySelectorAll('svg.ladder line.life')].map(l => l.getBoundingClientRect().left);
+const shown = wrap.scrollLeft > 0 || wrap.scrollWidth <= wrap.clientWidth;
+return {topOffset: top.top - w.top, gutterOffset: gutter.left - w.left, lanes, lives, shown,
+        scrolledDown: wrap.scrollTop > 0 || wrap.scrollHeight <= wrap.clientHeight};
+"""
+
+
+def _many_host_captures(tmp_path) -> list[Path]:
+    """A forked call through an SBC and a PBX (7 hosts, one ladder; 9 hosts, the per-flow ladder)
+    and, when the corpus is there, a real 6-host capture (T.38 re-INVITE between two gateways)."""
+    from forking_capture import write_forking_capture
+
+    paths = []
+    for phones in (4, 6):
+        path = tmp_path / f"fork-{phones}.pcap"
+        write_forking_capture(path, phones)
+        paths.append(path)
+    fax = CORPUS / "public" / "fax_t38_reinvite_488_options.pcap"
+    if fax.exists():
+        paths.append(fax)
+    return paths
+
+
+def test_ladder_with_many_hosts_clips_no_lane_and_keeps_its_headers_in_view(browser, tmp_path):
+    for capture in _many_host_captures(tmp_path):
+        page = write_report([capture], tmp_path / f"{capture.stem}.html")
+        browser.get(page.as_uri())
+        ladders = browser.execute_script(LADDER_GEOMETRY)
+        assert ladders, capture.name
+        biggest = max(len(lad["lanes"]) for lad in ladders)
+        assert biggest >= 5, f"{capture.name}: a ladder with 5+ lanes"
+        for n, lad in enumerate(ladders):
+            width, gutter, band = lad["scrollWidth"], lad["gutter"], lad["band"]
+            assert len(lad["lanes"]) == len(lad["lifelines"])
+            for lane, life in zip(lad["lanes"], lad["lifelines"]):
+                # inside the scrollable width, right of the time/frame gutter, over its lifeline
+                assert gutter <= lane["left"] and lane["right"] <= width, (capture.name, lane)
+                assert lane["text"] and lane["height"] > 40, (capture.name, lane)
+                assert abs((lane["left"] + lane["right"]) / 2 - life["left"]) < 1.5, (capture.name, lane["text"])
+            for a in lad["arrows"]:
+                for part in (a["line"], a["head"], a["label"]):
+                    assert gutter - 0.5 <= part["left"] and part["right"] <= width + 0.5, (capture.name, a)
+                    assert part["top"] >= band - 0.5, f"{capture.name}: under the lane headers: {a}"
+                label = a["label"]
+                assert label["text"].strip() and label["width"] > 0 and label["height"] > 0, (capture.name, a)
+            # scrolled to the far right and bottom: the headers stay on top, the gutter on the
+            # left, and each lane header still sits over its lifeline
+            sticky = browser.execute_script(STICKY, n)
+            assert sticky["shown"] and sticky["scrolledDown"]
+            assert abs(sticky["topOffset"] - 1) <= 1.5, sticky
+            assert abs(sticky["gutterOffset"] - 1) <= 1.5, sticky
+            for x_lane, x_life in zip(sticky["lanes"], sticky["lives"]):
+                assert abs(x_lane - x_life) < 1.5, sticky
+        full_screenshot(browser, tmp_path / f"{capture.stem}.png")
+
+
+def test_narrow_screen_has_no_page_level_horizontal_scroll(browser, tmp_path):
+    """At 390 px (a phone) nothing but the ladders scrolls sideways: tables turn into cards, long
+    names wrap, and a ladder scrolls inside its own box."""
+    pages = [write_report([p], tmp_path / f"{p.name}.html") for p in sorted(LAB.glob("*.pcap"))]
+    pages += [write_report([p], tmp_path / f"{p.name}.html") for p in _many_host_captures(tmp_path)]
+    wss = CORPUS / "public" / "asterisk_pjsip_logger_wss_webrtc_invite_401_dtls_cert_error.log"
+    if wss.exists():  # a headline with a 60-character file path in it
+        pages.append(write_report([wss], tmp_path / "wss.html"))
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": False})
+    try:
+        for page in pages:
+            browser.get(page.as_uri())
+            browser.execute_script("document.querySelectorAll('details').forEach(d => d.open = true)")
+            sizes = browser.execute_script(
+                "return [document.documentElement.scrollWidth, innerWidth,"
+                " [...document.querySelectorAll('.ladder-wrap')].map(w => w.getBoundingClientRect().right)]")
+            scroll_width, inner, ladder_rights = sizes
+            assert inner == 390
+            assert scroll_width <= inner, f"{page.name}: the page scrolls sideways ({scroll_width} px)"
+            assert all(r <= inner for r in ladder_rights), page.name
+            # the host table reads as cards: no header row, a label per value
+            row = browser.find_elements("css selector", "table.hosts tbody tr")
+            if row:
+                assert not browser.find_element("css selector", "table.hosts thead").is_displayed()
+                label = browser.execute_script(
+                    "return getComputedStyle(arguments[0], '::before').content",
+                    row[0].find_element("css selector", "td"))
+                assert label.strip('"') == "Device"
+        full_screenshot(browser, tmp_path / "narrow.png")
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})

@@ -18,11 +18,13 @@ import pytest
 from click.testing import CliRunner
 from conftest import SAMPLES, corpus_file
 from busy_capture import write_busy_capture
+from forking_capture import write_forking_capture
 from htmlprobe import parse
 
 from sipdiag.analysis import analyze_paths
 from sipdiag.cli import main
 from sipdiag.report.html import render_html
+from sipdiag.report.viewmodel import build_view
 from sipdiag.report.redact import KEEP_WORDS
 from sipdiag.report.viewmodel import WHOLE_LADDER_MAX_HOSTS, WHOLE_LADDER_MAX_MESSAGES
 from sipdiag.rules import run_rules
@@ -59,7 +61,7 @@ def assert_self_contained(page) -> None:
 def test_bundled_sample_report_structure(path):
     analysis, findings, html, page = report(path)
     title = page.root.find("h1").all_text()
-    assert title and page.root.find("title").all_text().startswith(title.split(" | ")[0][:40])
+    assert title and page.root.find("title").all_text() == title, "the page title is the headline"
     tldr = page.section("tldr")
     labels = [dt.all_text() for dt in tldr.find_all("dt")]
     assert labels[:2] == ["Client", "Server"] or "Outcome" in labels, labels
@@ -230,6 +232,62 @@ def test_hostile_capture_is_escaped(tmp_path):
     assert "<script>window" not in html and "<b onmouseover" not in html and "<svg onload" not in html
     assert "&lt;script&gt;" in html
     assert "49" not in page.root.find("h1").all_text()  # no template evaluation of capture text
+
+
+# ------------------------------------------------------------------------- ladders
+
+def _ladders(*paths: Path):
+    analysis = analyze_paths([str(p) for p in paths])
+    view = build_view(analysis, run_rules(analysis), None)
+    return analysis, view, view.main_ladders + view.more_ladders
+
+
+@pytest.mark.parametrize("phones", [4, 6])
+def test_forked_call_has_a_lane_per_host_and_everything_inside_its_part(tmp_path, phones):
+    """Lane boxes lie in the header band right of the gutter, arrows and labels in the body,
+    lanes never overlap: the template can cut the drawing into sticky parts without clipping."""
+    capture = tmp_path / "fork.pcap"
+    write_forking_capture(capture, phones)
+    analysis, view, ladders = _ladders(capture)
+    assert len(analysis.hosts) == phones + 3 and len(analysis.flows) == 1
+    ladder = view.main_ladders[0]
+    assert len(ladder.columns) == phones + 3 and len(ladder.arrows) == len(analysis.messages)
+    for lad in ladders:
+        assert lad.body_w == lad.width - lad.gutter and lad.body_h == lad.height - lad.header_h
+        assert abs(lad.gutter_pct + lad.body_pct - 100) < 0.01
+        xs = [c.x for c in lad.columns]
+        assert xs == sorted(xs)
+        for left, right in zip(lad.columns, lad.columns[1:]):
+            assert left.box_x + left.box_w <= right.box_x, (left.title, right.title)
+        for c in lad.columns:
+            assert lad.gutter < c.box_x and c.box_x + c.box_w < lad.width, c
+            assert c.title and c.address, "every lane is named"
+        for a in lad.arrows:
+            assert lad.gutter < min(a.x1, a.x2) and max(a.x1, a.x2, a.label_x) < lad.width
+            assert lad.header_h < a.label_y - 12 and a.detail_y < lad.height
+            assert a.label, "every arrow is labelled"
+            if a.anchor == "middle":  # the label (7 px a character, estimated) fits over its arrow
+                assert len(a.label) * 7.0 <= abs(a.x2 - a.x1) + 16
+
+
+def test_every_bundled_ladder_stays_inside_its_parts():
+    for path in BUNDLED:
+        _analysis, _view, ladders = _ladders(path)
+        for lad in ladders:
+            for c in lad.columns:
+                assert lad.gutter < c.box_x and c.box_x + c.box_w < lad.width, (path.name, c)
+            for a in lad.arrows:
+                assert lad.gutter < min(a.x1, a.x2) and max(a.x1, a.x2) < lad.width, path.name
+
+
+def test_page_title_is_the_headline_on_busy_and_multi_host_captures(tmp_path):
+    """Not a ladder's or a flow's title ("cal-19 · call · …"), whatever the size of the capture."""
+    busy, fork = tmp_path / "busy.pcap", tmp_path / "fork.pcap"
+    write_busy_capture(busy, 400)
+    write_forking_capture(fork, 6)
+    for path in (busy, fork):
+        _analysis, _findings, _html, page = report(path)
+        assert page.root.find("title").all_text() == page.root.find("h1").all_text()
 
 
 # ------------------------------------------------------------------------- busy captures

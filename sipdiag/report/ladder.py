@@ -7,6 +7,13 @@ with an ellipsis (the full text is the arrow's tooltip). Each message becomes on
 horizontal arrow from the sender's lifeline to the receiver's, the label above it, a detail
 line under it, the time offset and frame number in the left gutter. A message between two
 ports of one host is drawn as a loop. Past `max_arrows` rows the ladder stops and says so.
+
+The drawing is cut into four parts that share these coordinates: the lane headers (the band
+`0..HEADER_H` right of the gutter), the gutter (time and frame, `0..GUTTER_LEFT` below the
+band), the corner above the gutter, and the body (lifelines and arrows). The template draws each
+as its own SVG with a viewBox onto its part, so that a wide or long ladder scrolls inside its
+box with the lane headers kept at the top and the gutter kept at the left. Every lane box lies
+inside the lane band and every arrow and label inside the body, by construction.
 """
 
 from __future__ import annotations
@@ -21,7 +28,8 @@ ROW_H = 38
 GUTTER_LEFT = 112
 GUTTER_RIGHT_TAGS = 64
 GUTTER_RIGHT = 24
-MIN_SPACING = 200
+MIN_SPACING = 150
+"""Narrowest gap between two lifelines; wider where the lane headers or a label need it."""
 MAX_SPACING = 340
 HEAD = 7
 
@@ -108,6 +116,17 @@ class Ladder:
     open: bool = True
     row_h: int = ROW_H
     tag_x: float = 0.0
+    gutter: int = GUTTER_LEFT
+    """Width of the gutter (time, frame) left of the lanes."""
+    header_h: int = HEADER_H
+    """Height of the lane headers above the arrows."""
+    body_w: int = 0
+    """Width of the lanes part: `width - gutter`."""
+    body_h: int = 0
+    """Height of the arrows part: `height - header_h`."""
+    gutter_pct: float = 0.0
+    """The gutter's share of the width in percent (the four parts scale together in print)."""
+    body_pct: float = 0.0
 
 
 def _fit(text: str, chars: int) -> str:
@@ -122,27 +141,37 @@ def build_ladder(ladder_id: str, title: str, columns: list[LadderColumnSpec], it
     total = len(items)
     drawn = items[:max_arrows]
     index = {c.key: i for i, c in enumerate(columns)}
-    longest = [0] * max(len(columns) - 1, 1)
-    for it in drawn:
-        a, b = index.get(it.src, 0), index.get(it.dst, 0)
-        lo, hi = min(a, b), max(a, b)
-        if hi - lo == 1:
-            longest[lo] = max(longest[lo], len(it.label) * CHAR_W, len(it.detail) * SMALL_CHAR_W)
-    for c in columns:
-        width = max(len(c.title) * 7.4, len(c.address) * CHAR_W, len(c.note) * SMALL_CHAR_W) + 24
-        longest = [max(v, width - 20) for v in longest]
-    spacing = [min(MAX_SPACING, max(MIN_SPACING, v + 40)) for v in longest]
-    xs = [GUTTER_LEFT + 90.0]
-    for s in spacing[: len(columns) - 1]:
+    # each lane box wants its longest text; two neighbours share the gap between their lifelines
+    natural = [max(120.0, min(300.0, max(len(c.title) * 7.4, len(c.address) * CHAR_W,
+                                         len(c.note) * SMALL_CHAR_W) + 24)) for c in columns]
+    spacing = [max(MIN_SPACING, (natural[i] + natural[i + 1]) / 2 + 12) for i in range(len(columns) - 1)]
+    # then every label must fit over its arrow: the shortest arrows first, a longer one widens the
+    # gaps it spans evenly (so a label crossing a lane still fits), never past MAX_SPACING
+    spans = sorted({(min(index.get(it.src, 0), index.get(it.dst, 0)), max(index.get(it.src, 0), index.get(it.dst, 0)),
+                     max(len(it.label) * CHAR_W, len(it.detail) * SMALL_CHAR_W) + 40) for it in drawn},
+                   key=lambda t: (t[1] - t[0], -t[2], t[0]))
+    for lo, hi, need in spans:
+        if hi == lo:
+            continue
+        short = need - sum(spacing[lo:hi])
+        if short > 0:
+            for g in range(lo, hi):
+                spacing[g] += short / (hi - lo)
+    spacing = [min(MAX_SPACING, g) for g in spacing]
+    # a gap is never narrower than its two half boxes and a margin (MAX_SPACING > 300 + 12)
+    box_ws = natural
+    # the first lane's box starts right of the gutter, the last one ends inside the drawing
+    first_half = box_ws[0] / 2 if box_ws else 60
+    last_half = box_ws[-1] / 2 if box_ws else 60
+    xs = [GUTTER_LEFT + max(90.0, first_half + 8)]
+    for s in spacing:
         xs.append(xs[-1] + s)
     right = GUTTER_RIGHT_TAGS if show_tags else GUTTER_RIGHT
-    width = int(xs[-1] + 110 + right)
+    width = int(xs[-1] + max(110.0, last_half + 8) + right)
 
     cols = []
     for i, c in enumerate(columns):
-        room = (spacing[i - 1] if i > 0 else 180) / 2 + (spacing[i] if i < len(spacing) and i < len(columns) - 1 else 180) / 2
-        box_w = min(max(len(c.title) * 7.4, len(c.address) * CHAR_W, len(c.note) * SMALL_CHAR_W) + 24, room - 12, 300)
-        box_w = max(box_w, 120)
+        box_w = box_ws[i]
         chars = int((box_w - 16) / CHAR_W)
         cols.append(LadderColumn(
             x=xs[i], box_x=xs[i] - box_w / 2, box_w=box_w, title=_fit(c.title, int((box_w - 16) / 7.4)),
@@ -182,6 +211,8 @@ def build_ladder(ladder_id: str, title: str, columns: list[LadderColumnSpec], it
     notes = []
     if total > len(drawn):
         notes.append(f"Showing the first {len(drawn)} of {total} messages; every message is in the appendix.")
-    return Ladder(id=ladder_id, title=title, width=width, height=int(bottom + 6), columns=cols, arrows=arrows,
+    height = int(bottom + 6)
+    return Ladder(id=ladder_id, title=title, width=width, height=height, columns=cols, arrows=arrows,
                   lifeline_top=HEADER_H, lifeline_bottom=bottom, total=total, notes=notes, tags=show_tags,
-                  tag_x=width - 8)
+                  tag_x=width - 8, body_w=width - GUTTER_LEFT, body_h=height - HEADER_H,
+                  gutter_pct=round(100 * GUTTER_LEFT / width, 4), body_pct=round(100 * (width - GUTTER_LEFT) / width, 4))
