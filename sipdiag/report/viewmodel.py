@@ -995,8 +995,8 @@ def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor |
             fm = f.messages
             cap = min(LADDER_MAX_ARROWS, budget)
             sev = min((rank.get(x.severity, 3) for x in b.flow_findings.get(f.id, [])), default=3)
-            title = f"{f.id} · {f.kind} · {f.aor or f.call_id or ''} · {f.outcome}"
-            ladder = b.ladder(f"ladder-{f.id}", title, fm, cap, False)
+            ladder_title = f"{f.id} · {f.kind} · {f.aor or f.call_id or ''} · {f.outcome}"
+            ladder = b.ladder(f"ladder-{f.id}", ladder_title, fm, cap, False)
             ladder.open = sev <= 1
             budget -= len(ladder.arrows)
             drawn += 1
@@ -1005,7 +1005,10 @@ def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor |
                 main_ladders.append(ladder)
             else:
                 more_ladders.append(ladder)
-        ladder_note = (f"{len(messages)} messages in {len(analysis.flows)} flows: too many for one diagram. "
+        crowded = (f"{_count(len(messages), 'message')}" if len(messages) > WHOLE_LADDER_MAX_MESSAGES
+                   else f"{_count(len(analysis.hosts), 'host')}")
+        ladder_note = (f"{_count(len(messages), 'message')} in {_count(len(analysis.flows), 'flow')}: {crowded} "
+                       "are too many for one diagram. "
                        f"Each ladder shows one flow (at most {LADDER_MAX_ARROWS} arrows).")
         skipped = len(analysis.flows) - drawn
         more_note = (f"Ladders are drawn for {drawn} of {len(analysis.flows)} flows — those with findings first, "
