@@ -424,7 +424,16 @@ def build_notify_in_dialog(tmp_path: Path) -> list[Path]:
     return _write(tmp_path, "lab04b-notify-in-dialog.pcap", out)
 
 
+def build_forked_ring_group(tmp_path: Path) -> list[Path]:
+    from forking_capture import write_forking_capture
+
+    path = tmp_path / "forked-ring-group.pcap"
+    write_forking_capture(path, phones=4)
+    return [path]
+
+
 SYNTHETIC = {
+    "forked-ring-group": build_forked_ring_group,
     "lab06a-488-media-warning": build_488_media_warning,
     "lab04b-notify-in-dialog": build_notify_in_dialog,
     "lab04b-two-tenants": build_two_tenants,
@@ -441,7 +450,7 @@ def test_synthetic_builders_keep_sip_intact(tmp_path):
     """Every synthetic capture reads back as SIP only: no anomaly, the expected message count."""
     expected = {"lab06a-488-media-warning": 9, "lab04b-notify-in-dialog": 25, "lab04b-two-tenants": 29, "lab04b-binding-expired": 12, "lab06a-cancelled": 13,
                 "lab06a-sbc-503": 4, "ast01-423-interval-too-brief": 4, "lab01-challenge-unanswered": 2,
-                "lab01-one-direction": 2}
+                "lab01-one-direction": 2, "forked-ring-group": 38}  # forked-ring-group: tshark -Y sip counts 38
     assert set(expected) == set(SYNTHETIC)
     for name, build in SYNTHETIC.items():
         folder = tmp_path / name

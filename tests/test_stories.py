@@ -221,3 +221,82 @@ def test_the_same_request_on_both_sides_of_a_nat_is_not_a_retransmission(tmp_pat
     (t,) = [t for t in analysis.transactions if t.method == "INVITE"]
     assert len(t.requests) == 2 and t.request_retransmissions == 0 and t.retransmitted == []
     assert not _by_slug(findings, "retransmissions")
+
+
+# -- a host's role comes from what it does --------------------------------------------------------
+
+def test_an_address_only_seen_as_a_phones_contact_is_its_private_side_not_a_trunk(tmp_path):
+    """A phone behind NAT registers with Contact 192.168.1.20; the PBX sends an INVITE to that
+    private address (no rewrite_contact) and nothing answers. The address is the phone's LAN
+    side, not a trunk the PBX exchanges calls with."""
+    s = Scenario()
+    phone = Dialog("1001@192.168.1.20:5060", "sip:1001@192.0.2.10")
+    register = phone.request("REGISTER", ruri="sip:192.0.2.10")
+    s.sip(0, PHONE_PUBLIC, PBX, register)
+    s.sip(0.01, PBX, PHONE_PUBLIC, phone.response(register, 200, "OK", to_tag="x",
+                                                  extra=(("Contact", "<sip:1001@192.168.1.20:5060>;expires=600"),)))
+    pbx = Dialog("2001@192.0.2.10:5060", "sip:1001@192.168.1.20:5060")
+    invite = pbx.request("INVITE", body=sdp("192.0.2.10", 10000))
+    for dt in RETRANSMITS:
+        s.sip(5 + dt, PBX, "192.168.1.20:5060", invite)
+    analysis, findings, verdicts = _judge(s.write(tmp_path / "private-side.pcap"))
+    private = analysis.hosts["192.168.1.20"]
+    assert private.role == "phone" and "private side of 203.0.113.50" in private.role_reason
+    assert analysis.hosts["203.0.113.50"].role == "phone"
+    assert verdicts[0].slug == "nat-private-contact"
+    assert any(f.slug == "no-response" for f in verdicts[0].explains)
+
+
+# -- a proxy that forks an INVITE -------------------------------------------------------------------
+
+def test_a_forked_call_says_which_branch_answered_and_the_call_worked(tmp_path):
+    from forking_capture import write_forking_capture
+
+    path = tmp_path / "fork.pcap"
+    write_forking_capture(path, phones=4)
+    analysis, findings, verdicts = _judge(path)
+    (fork,) = _by_slug(findings, "call-forked")
+    fates = {b["destination"]: b["fate"] for b in fork.details["branches"]}
+    assert fates == {"10.20.1.11:5060": "cancelled", "10.20.1.12:5060": "answered",
+                     "10.20.1.13:5060": "cancelled", "10.20.1.14:5060": "unanswered"}
+    assert "sip:202@10.20.1.12:5060 answered" in fork.title
+    (silent,) = _by_slug(findings, "no-response")
+    assert silent.severity == "warning" and "another branch answered" in silent.title
+    # the call was answered: the verdict says so, the unanswered branch is a risk under it
+    assert verdicts[0].slug == "ok"
+    assert any(f is silent for f in verdicts[0].also)
+
+
+def test_a_forked_call_names_the_registration_that_took_it(tmp_path):
+    """Two tenants have a user 2001; the branch that answers is the contact registered under
+    tenant-b: that is where the call really went."""
+    s = Scenario()
+    for n, (domain, contact) in enumerate([("tenant-a.example", "198.51.100.31:5060"),
+                                           ("tenant-b.example", "198.51.100.32:5060")]):
+        phone = Dialog(f"2001@{contact}", f"sip:2001@{domain}")
+        register = phone.request("REGISTER", ruri=f"sip:{domain}")
+        s.sip(n * 0.1, contact, PBX, register)
+        s.sip(n * 0.1 + 0.01, PBX, contact, phone.response(
+            register, 200, "OK", to_tag=f"r{n}", extra=(("Contact", f"<sip:2001@{contact}>;expires=600"),)))
+    caller = Dialog("1001@203.0.113.20:5060", "sip:2001@tenant-b.example")
+    invite = caller.request("INVITE", body=sdp("203.0.113.20", 4000))
+    s.sip(1, CALLER, PBX, invite)
+    branches = []
+    for n, contact in enumerate(["198.51.100.31:5060", "198.51.100.32:5060"]):
+        copy = Msg(f"INVITE sip:2001@{contact} SIP/2.0",
+                   [("Via", f"SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKfork{n}")] + invite.headers, invite.body)
+        s.sip(1.01, PBX, contact, copy)
+        branches.append(copy)
+    callee = Dialog("x@y:1", "sip:2001@tenant-b.example")
+    s.sip(1.2, "198.51.100.31:5060", PBX, callee.response(branches[0], 180, "Ringing", to_tag="a1"))
+    s.sip(3, "198.51.100.32:5060", PBX, callee.response(branches[1], 200, "OK", to_tag="b1",
+                                                          body=sdp("198.51.100.32", 5000)))
+    cancel = Msg("CANCEL sip:2001@198.51.100.31:5060 SIP/2.0",
+                 [(n, v if n != "CSeq" else "1 CANCEL") for n, v in branches[0].headers if n != "Content-Type"])
+    s.sip(3.01, PBX, "198.51.100.31:5060", cancel)
+    s.sip(3.02, "198.51.100.31:5060", PBX, callee.response(cancel, 200, "OK", to_tag="a1"))
+    s.sip(3.03, "198.51.100.31:5060", PBX, callee.response(branches[0], 487, "Request Terminated", to_tag="a1"))
+    analysis, findings, _verdicts = _judge(s.write(tmp_path / "tenants.pcap"))
+    (fork,) = _by_slug(findings, "call-forked")
+    assert "registered as sip:2001@tenant-b.example" in fork.cause
+    assert [b["fate"] for b in fork.details["branches"]] == ["cancelled", "answered"]

@@ -154,8 +154,20 @@ class HostTracker:
                 h.role = "endpoint"
                 h.role_reason = "sends or answers SIP requests"
         servers = {ip for ip, h in self.hosts.items() if h.role in ("pbx", "registrar", "proxy/sbc")}
+        advertisers: dict[str, Host] = {}
+        for h in self.hosts.values():
+            for key in h.advertised:
+                if not key.endswith("(media)"):
+                    advertisers.setdefault(key.rsplit(":", 1)[0].strip("[]"), h)
         for ip, h in self.hosts.items():
-            if h.role == "endpoint" and self.invites.get(ip, set()) & servers:
+            owner = advertisers.get(ip)
+            if owner is not None and owner is not h and h.sent == 0:
+                # only ever a destination, and some host's own Contact/Via names it: that host's
+                # private side behind its NAT, whatever requests were sent to it
+                h.role = owner.role if owner.role not in ("endpoint", "trunk") else "phone"
+                h.role_reason = (f"private side of {owner.address}: it advertises this address in Contact/Via, "
+                                 "and no packet ever came from here")
+            elif h.role == "endpoint" and self.invites.get(ip, set()) & servers:
                 h.role = "trunk"
                 h.role_reason = "exchanges calls with a PBX/SBC without registering"
         return self.hosts

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from ..sip.grammar import normalise_ip
 from ..sip.message import SipMessage
 from . import model as m
+from .forks import find_forks
 from .legs import link_legs
 from .model import Analysis, Flow, Transaction
 
@@ -62,6 +63,10 @@ class AnalysisIndex:
     legs: dict[str, list[Flow]] = field(default_factory=dict)
     """id of a call's first leg → the legs a B2BUA started for it (legs.py)."""
     call_of: dict[str, str] = field(default_factory=dict)
+    forks: list = field(default_factory=list)
+    """Forked INVITEs (forks.Fork), in flow order."""
+    fork_of: dict[int, object] = field(default_factory=dict)
+    """id() of an INVITE transaction that is a fork's branch → its Fork."""
     """id of a call flow that is a B2BUA's outgoing leg → id of the call's first leg."""
     asterisk: bool = False
     """An Asterisk PBX is in the trace: a host names it in Server/User-Agent, or a log line comes from res_pjsip."""
@@ -114,6 +119,8 @@ def build_index(analysis: Analysis) -> AnalysisIndex:
     idx = AnalysisIndex()
     idx.legs = link_legs(analysis.flows)
     idx.call_of = {leg.id: first for first, legs in idx.legs.items() for leg in legs}
+    idx.forks = find_forks(analysis.flows)
+    idx.fork_of = {id(t): fork for fork in idx.forks for t in fork.branches}
     for t in analysis.transactions:
         for msg in t.requests:
             idx.transaction_of.setdefault(msg.seq, t)

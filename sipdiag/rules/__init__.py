@@ -13,6 +13,7 @@ from . import (  # noqa: F401  (importing registers the rules)
     auth_failed,
     call_cancelled,
     call_failed,
+    call_forked,
     call_ok,
     codec_mismatch,
     config_ignored_option,

@@ -6,6 +6,10 @@ from ..flow import model as m
 from .base import Rule, register
 
 
+def plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
 @register
 class NoResponse(Rule):
     code = "SD401"
@@ -50,14 +54,24 @@ class NoResponse(Rule):
                                "binding")
             flow = flow_by_t.get(id(first))
             copies = sum(len(t.requests) for t in ts)
+            forks = [analysis.index.fork_of.get(id(t)) for t in ts]
+            # a forked branch nobody answered while another branch took the call: the call worked
+            other_answered = all(f is not None and f.answered for f in forks)
+            severity = None
+            if other_answered:
+                severity = "warning"
+                reasons.insert(0, "it is one branch of a forked INVITE and another branch answered the call, "
+                                  "so the call worked; this contact would not have rung")
             yield self.finding(
                 f"{method} to {dst}: no {'final ' if provisional else ''}response "
-                f"({len(ts)} transaction(s), {copies} copies sent)",
+                f"({plural(len(ts), 'transaction')}, {plural(copies, 'copy', 'copies')} sent)"
+                + (" — a forked branch; another branch answered" if other_answered else ""),
                 f"{len(ts)} {method} request(s) to {dst} were sent {copies} times in all without a final "
                 f"response (RFC 3261 timer B/F expiry). Likely: " + "; ".join(reasons) + ".",
                 "Check reachability of " + dst + " (ping/route/firewall on UDP/TCP 5060 or the port in use), "
                 "that the target is registered at that address, and NAT keep-alives; if the address is a "
                 "private Contact, fix NAT handling on the server (see nat-private-contact).",
                 [first.requests[0].origin, first.requests[-1].origin], flow=flow.id if flow else None,
+                severity=severity,
                 details={"method": method, "destination": dst, "copies": copies},
             )
