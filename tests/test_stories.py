@@ -300,3 +300,36 @@ def test_a_forked_call_names_the_registration_that_took_it(tmp_path):
     (fork,) = _by_slug(findings, "call-forked")
     assert "registered as sip:2001@tenant-b.example" in fork.cause
     assert [b["fate"] for b in fork.details["branches"]] == ["cancelled", "answered"]
+
+
+# -- a 403 whose REGISTER is outside the excerpt ----------------------------------------------------
+
+EXCERPT_403 = """\
+[2026-11-22 19:30:01.100] VERBOSE[20890] res_pjsip_logger.c: <--- Transmitting SIP response (340 bytes) to UDP:203.0.113.88:12995 --->
+SIP/2.0 403 Forbidden
+Via: SIP/2.0/UDP 192.0.2.30:5060;rport=12995;received=203.0.113.88;branch=z9hG4bK71dea4b5b0559999
+Call-ID: 2607acc30c3a9e8f
+From: <sip:10000@198.51.100.2>;tag=4cf026283c4a0cec
+To: <sip:10000@198.51.100.2>;tag=z9hG4bK71dea4b5b0559999
+CSeq: 52586 REGISTER
+Server: Asterisk PBX 22.10.1
+Content-Length:  0
+
+
+{notice}"""
+NOTICE = ("[2026-11-22 19:30:01.101] NOTICE[20890] res_pjsip/pjsip_distributor.c: Request 'REGISTER' from "
+          "'<sip:10000@198.51.100.2>' failed for '203.0.113.88:12995' (callid: 2607acc30c3a9e8f) - Failed to "
+          "authenticate\n")
+
+
+@pytest.mark.parametrize("with_notice", [True, False])
+def test_a_403_to_register_in_a_log_excerpt_is_an_auth_failure(tmp_path, with_notice):
+    path = tmp_path / "excerpt.log"
+    path.write_text(EXCERPT_403.format(notice=NOTICE if with_notice else ""), encoding="utf-8")
+    analysis, findings, verdicts = _judge(path)
+    assert analysis.transactions == [] and len(analysis.orphan_responses) == 1
+    (auth,) = _by_slug(findings, "auth-failed")
+    assert auth.severity == "error" and auth.details["request_in_trace"] is False
+    assert "10000" in auth.title and "outside the trace" in auth.title
+    assert ("Failed to authenticate" in auth.cause) is with_notice
+    assert verdicts[0].finding is auth

@@ -41,6 +41,53 @@ class AuthFailed(Rule):
             if failures:
                 t, forbidden = failures[0]
                 yield self._finding(analysis, flow, t, forbidden, len(failures))
+        yield from self._unseen_requests(analysis)
+
+    def _unseen_requests(self, analysis):
+        """A 403 to a REGISTER whose request is not in the trace (a log excerpt that starts after
+        it, a capture gap): registrars answer 403 to credentials they refuse, and one REGISTER flow
+        in the trace that it belongs to would have been judged above."""
+        attached = {id(r) for flow in analysis.flows_of("registration") for r in flow.orphan_responses}
+        seen: set[tuple] = set()
+        for resp in analysis.orphan_responses:
+            if resp.status != 403 or resp.cseq_method != "REGISTER" or id(resp) in attached:
+                continue
+            aor = resp.to.uri.aor if resp.to is not None and resp.to.uri is not None else None
+            key = (aor, str(resp.dst))
+            if key in seen:
+                continue
+            seen.add(key)
+            yield self._unseen_finding(analysis, resp, aor)
+
+    def _unseen_finding(self, analysis, resp, aor):
+        user = resp.to.uri.user if resp.to is not None and resp.to.uri is not None else None
+        log = facts_near(analysis, "request-failed", resp)
+        verdict = resp.start_line[8:]
+        observations = [(f"The registrar answered {verdict} to a REGISTER (CSeq {resp.cseq_number}) for {aor} "
+                         f"from {resp.dst}; the request itself is not in the trace.", [resp.origin])]
+        for f in log:
+            observations.append((f"PBX log: {f.event.text}", [f.origin]))
+        confirmed = any("authenticate" in f.event.text.lower() for f in log)
+        cause = (f"The registrar refused the registration of {aor} with {verdict}: a registrar answers 403 to "
+                 "credentials it does not accept (wrong password, an auth username that is not the account's) "
+                 "or to an identity or source address it does not allow."
+                 + (" The PBX log says so: 'Failed to authenticate'." if confirmed else
+                    " The REGISTER is outside this excerpt, so its credentials cannot be shown; take a trace "
+                    "that starts earlier to see them."))
+        if is_asterisk(analysis):
+            fix = (f"Check the [auth] section of the endpoint for \"{user or '?'}\": `pjsip show auths` — the "
+                   "username and password must match the phone's; `pjsip show endpoint <name>` shows which "
+                   "auth= it uses; after too many failures a fail2ban/ACL rule may also answer 403.")
+        else:
+            fix = (f"Re-enter the auth username and password for \"{user or '?'}\" on the phone, as the provider "
+                   "gave them; check that the registrar allows this source address.")
+        return self.finding(
+            f"REGISTER for {user or aor or '?'} refused: {verdict} (its request is outside the trace)",
+            cause, fix, [resp.origin] + list(resp.also_seen) + [f.origin for f in log],
+            observations=observations,
+            details={"username": user, "aor": aor, "status": resp.status, "method": "REGISTER",
+                     "request_in_trace": False},
+        )
 
     def _finding(self, analysis, flow, t, forbidden, attempts):
         req, resp = t.request, t.final
