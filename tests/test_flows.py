@@ -273,8 +273,9 @@ def test_capture_and_log_merge_into_one_story():
     assert len(merged.messages) == len(alone.messages) == 4
     for msg in merged.messages:
         assert msg.origin.source == str(pcap)
-        assert [o.source for o in msg.also_seen] == [str(log)]
-        assert msg.also_seen[0].line is not None
+        assert [o.source for o in merged.also_seen[msg.seq]] == [str(log)]
+        assert merged.also_seen[msg.seq][0].line is not None
+        assert merged.origins_of(msg)[1:] == merged.also_seen[msg.seq]
     assert any("AOR '' not found" in e.text for e in merged.log_events)
     assert [f.kind for f in merged.log_facts] == ["aor-not-found"]
 

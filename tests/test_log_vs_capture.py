@@ -37,5 +37,6 @@ def test_capture_and_log_merge_into_one_story(capture, log):
     alone = analyze_paths([str(LAB / capture)])
     both = analyze_paths([str(LAB / capture), str(LAB / log)])
     assert len(both.messages) == len(alone.messages)
-    assert all(len(m.also_seen) == 1 and m.also_seen[0].source.endswith(log) for m in both.messages)
+    assert all(len(both.also_seen.get(m.seq, [])) == 1 and both.also_seen[m.seq][0].source.endswith(log)
+               for m in both.messages)
     assert [f.outcome for f in both.flows] == [f.outcome for f in alone.flows]

@@ -32,7 +32,7 @@ DUPLICATE_WINDOW = 0.002
 
 
 def build_analysis(inputs: list[tuple[InputSummary, list]]) -> Analysis:
-    timeline = merge_inputs([items for _summary, items in inputs])
+    timeline, seen_also = merge_inputs([items for _summary, items in inputs])
     summaries = {summary.path: summary for summary, _items in inputs}
     messages: list[SipMessage] = []
     anomalies: list[Anomaly] = []
@@ -41,6 +41,7 @@ def build_analysis(inputs: list[tuple[InputSummary, list]]) -> Analysis:
     hosts = HostTracker()
     recent: dict[tuple, SipMessage] = {}
     copies: dict[int, list[Origin]] = {}
+    also_seen: dict[int, list[Origin]] = {}
     for item in timeline:
         if isinstance(item, SipMessage):
             original = _captured_before(recent, item)
@@ -50,7 +51,9 @@ def build_analysis(inputs: list[tuple[InputSummary, list]]) -> Analysis:
                 if summary is not None:
                     summary.count("duplicate_packets")
                 continue
-            item.seq = len(messages)
+            item.seq = len(messages)  # the one change to a message after dissection: its place
+            if id(item) in seen_also:
+                also_seen[item.seq] = seen_also[id(item)]
             messages.append(item)
             tracker.add(item)
             hosts.add(item)
@@ -72,6 +75,7 @@ def build_analysis(inputs: list[tuple[InputSummary, list]]) -> Analysis:
         orphan_responses=tracker.orphan_responses,
         forwarded=hosts.forwarded,
         duplicates=copies,
+        also_seen=also_seen,
     )
     analysis.index = build_index(analysis)
     return analysis

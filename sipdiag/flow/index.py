@@ -149,7 +149,7 @@ def build_index(analysis: Analysis) -> AnalysisIndex:
             idx.registered.setdefault(user, []).append(flow)
     for msg in analysis.messages:
         idx.message_at.setdefault(msg.origin, msg)
-        for origin in msg.also_seen:
+        for origin in analysis.also_seen.get(msg.seq, ()):
             idx.message_at.setdefault(origin, msg)
         for origin in analysis.duplicates.get(msg.seq, ()):
             idx.message_at.setdefault(origin, msg)

@@ -5,7 +5,9 @@ a SIP message matches a not-yet-matched message of the spine with the same finge
 message text with line endings and trailing spaces normalised) and compatible addresses (equal,
 or unknown on one side), taking the k-th occurrence for the k-th — so retransmissions, which
 are byte-identical, pair up in order instead of collapsing. A match adds the later origin to
-the spine message's `also_seen`; anything unmatched is inserted after the last matched
+the spine message's other origins (returned beside the timeline: messages are not changed);
+when only the later copy has a time (a log without timestamps first, a capture second), the
+timed copy takes the spine's place. Anything unmatched is inserted after the last matched
 position, which keeps each input's own order and places log lines next to their messages.
 """
 
@@ -14,7 +16,7 @@ from __future__ import annotations
 import hashlib
 
 from ..sip.message import SipMessage
-from ..sources.frame import Endpoint
+from ..sources.frame import Endpoint, Origin
 
 
 def fingerprint(msg: SipMessage) -> str:
@@ -28,11 +30,13 @@ def _compatible(a: Endpoint, b: Endpoint) -> bool:
     return a.ip == b.ip and (a.port is None or b.port is None or a.port == b.port)
 
 
-def merge_inputs(per_input: list[list]) -> list:
-    """Merge the item lists of several inputs (SipMessage, Anomaly, LogEvent) into one."""
+def merge_inputs(per_input: list[list]) -> tuple[list, dict[int, list[Origin]]]:
+    """Merge the item lists of several inputs (SipMessage, Anomaly, LogEvent) into one timeline;
+    also return id() of a timeline message → where the other inputs have the same message."""
     if not per_input:
-        return []
+        return [], {}
     spine = list(per_input[0])
+    seen_also: dict[int, list[Origin]] = {}
     for items in per_input[1:]:
         index: dict[str, list[int]] = {}
         for pos, item in enumerate(spine):
@@ -52,9 +56,11 @@ def merge_inputs(per_input: list[list]) -> list:
                 if match is not None:
                     used.add(match)
                     target = spine[match]
-                    target.also_seen.append(item.origin)
                     if target.time is None and item.time is not None:
-                        target.time = item.time
+                        spine[match] = item  # the copy with a time leads
+                        seen_also[id(item)] = [target.origin] + seen_also.pop(id(target), [])
+                    else:
+                        seen_also.setdefault(id(target), []).append(item.origin)
                     anchor = match
                     continue
             inserts.append((anchor, item))
@@ -67,4 +73,4 @@ def merge_inputs(per_input: list[list]) -> list:
             merged.append(item)
             merged.extend(by_anchor.get(pos, []))
         spine = merged
-    return spine
+    return spine, seen_also

@@ -183,8 +183,9 @@ class Flow:
 
     @property
     def evidence(self) -> list[Origin]:
+        """The message that decided the outcome (`Analysis.origins_of` adds its other inputs)."""
         if self.outcome_message is not None:
-            return [self.outcome_message.origin] + list(self.outcome_message.also_seen)
+            return [self.outcome_message.origin]
         return [self.transactions[0].request.origin] if self.transactions else []
 
 
@@ -232,11 +233,18 @@ class Analysis:
     forwarded: set[int] = field(default_factory=set)
     """`seq` of the messages a proxy passed on: copies of a request/response its sender had
     received before (their Contact/Via/SDP were written by someone else)."""
+    also_seen: dict[int, list[Origin]] = field(default_factory=dict)
+    """`seq` of a message → where the other inputs of the event have the same message (the log
+    line of a captured packet)."""
     duplicates: dict[int, list[Origin]] = field(default_factory=dict)
     """`seq` of a message → the frames where the capture has the same packet again within 2 ms
     (captured twice, or sent twice at once: not a retransmission; see flow/__init__.py)."""
     index: "AnalysisIndex | None" = None
     """Lookups by message, transaction, flow kind, address and user (flow/index.py), built once."""
+
+    def origins_of(self, msg: SipMessage) -> list[Origin]:
+        """Everywhere `msg` was seen: its own origin first, then the other inputs'."""
+        return [msg.origin] + self.also_seen.get(msg.seq, [])
 
     def flow(self, flow_id: str) -> Flow | None:
         return self.index.flow_by_id.get(flow_id)

@@ -10,7 +10,7 @@ from .listing import input_json
 SCHEMA = "sipdiag.analysis/2"
 
 
-def flow_json(flow: Flow) -> dict:
+def flow_json(flow: Flow, analysis: Analysis) -> dict:
     return {
         "id": flow.id,
         "kind": flow.kind,
@@ -22,7 +22,8 @@ def flow_json(flow: Flow) -> dict:
         "final_status": flow.final_status,
         "credentials": flow.credentials,
         "messages": len(flow.messages),
-        "evidence": [o.to_json() for o in flow.evidence],
+        "evidence": [o.to_json() for o in (analysis.origins_of(flow.outcome_message)
+                                           if flow.outcome_message is not None else flow.evidence)],
     }
 
 
@@ -60,7 +61,7 @@ def analysis_json(analysis: Analysis, findings: list[Finding], verdicts: list[Ve
     per_input: dict[str, int] = {}
     for msg in analysis.messages:
         per_input[msg.origin.source] = per_input.get(msg.origin.source, 0) + 1
-        for o in msg.also_seen:
+        for o in analysis.also_seen.get(msg.seq, ()):
             per_input[o.source] = per_input.get(o.source, 0) + 1
     span = analysis.time_span
     if verdicts is None:
@@ -80,7 +81,7 @@ def analysis_json(analysis: Analysis, findings: list[Finding], verdicts: list[Ve
         "verdict": verdict_json(verdicts[0], ids),
         "verdicts": [verdict_json(v, ids) for v in verdicts],
         "hosts": [host_json(h) for h in analysis.hosts.values()],
-        "flows": [flow_json(f) for f in analysis.flows],
+        "flows": [flow_json(f, analysis) for f in analysis.flows],
         "findings": [{"id": ids[id(f)], **f.to_json()} for f in findings],
         "anomalies": [a.to_json() for a in analysis.anomalies],
     }

@@ -503,7 +503,7 @@ class _Builder:
         self.msg_by_origin: dict[Origin, SipMessage] = {}
         for msg in analysis.messages:
             copies = analysis.duplicates.get(msg.seq, [])
-            for o in [msg.origin, *msg.also_seen, *copies] + ([msg.first_origin] if msg.first_origin else []):
+            for o in [*analysis.origins_of(msg), *copies] + ([msg.first_origin] if msg.first_origin else []):
                 self.by_origin.setdefault(o, f"m-{msg.seq}")
                 self.msg_by_origin.setdefault(o, msg)
         self.log_index: dict[Origin, int] = {}
@@ -715,7 +715,7 @@ class _Builder:
                    f"{msg.src} → {msg.dst} · {msg.transport}")
         return KeyMessage(id=f"k-{msg.seq}", heading=heading, href=f"#m-{msg.seq}",
                           lines=self.key_lines(msg, highlights), cls=_status_cls(msg),
-                          also=self.chips(msg.also_seen))
+                          also=self.chips(self.a.also_seen.get(msg.seq, [])))
 
     def log_view(self, i: int, target_prefix: str = "log") -> LogLineView:
         e = self.a.log_events[i]
@@ -953,7 +953,7 @@ def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor |
                                [Chip("Other findings", "#other", "")], ""))
     else:
         if main_flow is not None:
-            tldr.append(Bullet("Outcome", spans(f"{_story(main_flow)}."), b.chips(main_flow.evidence, 2), "ok"))
+            tldr.append(Bullet("Outcome", spans(f"{_story(main_flow)}."), b.chips(analysis.origins_of(main_flow.outcome_message) if main_flow.outcome_message is not None else main_flow.evidence, 2), "ok"))
         flows_ok = sum(1 for f in analysis.flows if f.outcome in OK_OUTCOMES)
         risks = verdicts[0].also
         if risks:
@@ -1089,7 +1089,7 @@ def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor |
     per_input: dict[str, int] = {}
     for msg in messages:
         per_input[msg.origin.source] = per_input.get(msg.origin.source, 0) + 1
-        for o in msg.also_seen:
+        for o in analysis.also_seen.get(msg.seq, ()):
             per_input[o.source] = per_input.get(o.source, 0) + 1
     inputs = []
     for s in analysis.inputs:
@@ -1146,7 +1146,7 @@ def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor |
             id=f"m-{msg.seq}", frame=b.origin_label(o), time=_fmt_time(msg.time, b.base), src=str(msg.src),
             dst=str(msg.dst), transport=msg.transport, summary=msg.start_line, cls=_status_cls(msg),
             flow=flow.id if flow else "", flow_href=f"#flow-{flow.id}" if flow else "", raw=message_text(msg),
-            also=b.chips(msg.also_seen), ladder_href=f"#{b.ladder_of_msg[msg.seq]}" if msg.seq in b.ladder_of_msg else "",
+            also=b.chips(analysis.also_seen.get(msg.seq, [])), ladder_href=f"#{b.ladder_of_msg[msg.seq]}" if msg.seq in b.ladder_of_msg else "",
             notes=notes))
     logs = [b.log_view(i) for i in range(len(analysis.log_events))]
     anomalies = [AnomalyView(f"an-{i}", an.name, an.detail, b.chip(an.origin)) for i, an in enumerate(analysis.anomalies)]

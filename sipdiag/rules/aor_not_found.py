@@ -58,7 +58,7 @@ class AorNotFound(Rule):
                 [challenge.final.origin, req.origin]))
         observations.append((
             f"The authenticated REGISTER (To user {user}) got {resp.start_line[8:]} — not 401/403, so the "
-            f"password was accepted: authentication succeeded.", [resp.origin] + list(resp.also_seen)))
+            f"password was accepted: authentication succeeded.", analysis.origins_of(resp)))
         if log:
             observations.append((
                 f"{server_label} logged: {log[0].event.text}", [f.origin for f in log]))
@@ -115,7 +115,7 @@ class AorNotFound(Rule):
                 f"phone's domain/registrar to the one where {user} exists. The auth username "
                 f"\"{auth_user}\" and the AOR user \"{user}\" must both match the account."
             )
-        evidence = [resp.origin] + list(resp.also_seen) + [f.origin for f in log] + [req.origin]
+        evidence = analysis.origins_of(resp) + [f.origin for f in log] + [req.origin]
         evidence += [o for _text, origins in config_obs for o in origins]
         return self.finding(
             f"REGISTER for {user} rejected with 404 Not Found after successful digest authentication",

@@ -83,7 +83,7 @@ class AuthFailed(Rule):
                    "gave them; check that the registrar allows this source address.")
         return self.finding(
             f"REGISTER for {user or aor or '?'} refused: {verdict} (its request is outside the trace)",
-            cause, fix, [resp.origin] + list(resp.also_seen) + [f.origin for f in log],
+            cause, fix, analysis.origins_of(resp) + [f.origin for f in log],
             observations=observations,
             details={"username": user, "aor": aor, "status": resp.status, "method": "REGISTER",
                      "request_in_trace": False},
@@ -128,7 +128,7 @@ class AuthFailed(Rule):
         return self.finding(
             f"{t.method} credentials rejected for \"{user or '?'}\": {verdict}"
             + (f" ({attempts} attempts)" if attempts > 1 else ""),
-            cause, fix, [resp.origin] + list(resp.also_seen) + [f.origin for f in log] + [req.origin],
+            cause, fix, analysis.origins_of(resp) + [f.origin for f in log] + [req.origin],
             flow=flow.id, observations=observations,
             details={"username": user, "realm": realm, "status": resp.status, "method": t.method},
         )

@@ -103,7 +103,7 @@ class CallFailed(Rule):
             yield self.finding(
                 f"Call to {flow.aor} failed: {msg.start_line[8:]}",
                 f"{msg.status} from {who}: {cause_text}.", check[0].upper() + check[1:] + ".",
-                [msg.origin] + list(msg.also_seen) + evidence_legs, severity=severity, flow=flow.id,
+                analysis.origins_of(msg) + evidence_legs, severity=severity, flow=flow.id,
                 observations=observations, details={"status": msg.status, "rejected_by": who,
                                                     "generated_by_b2bua": generated,
                                                     "legs": [leg.id for leg in legs]},

@@ -32,6 +32,6 @@ class CallOk(Rule):
                 + ("; ACK seen" if "ACK" in methods else "; no ACK in the trace")
                 + f"; {ended}" + (f" after {duration:.1f} s" if duration is not None else "") + ".",
                 "Nothing to fix.",
-                [msg.origin] + list(msg.also_seen), flow=flow.id,
+                analysis.origins_of(msg), flow=flow.id,
                 details={"duration": duration, "span": (min(times), max(times)) if times else None},
             )

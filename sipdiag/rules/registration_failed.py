@@ -50,6 +50,6 @@ class RegistrationFailed(Rule):
                        "the registrar's log at the time of the response gives the detail.")
             yield self.finding(
                 f"Registration of {flow.aor} failed: {flow.outcome_detail}", cause, fix,
-                [msg.origin] + list(msg.also_seen), flow=flow.id,
+                analysis.origins_of(msg), flow=flow.id,
                 details={"status": msg.status, "aor": flow.aor},
             )

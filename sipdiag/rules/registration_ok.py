@@ -27,6 +27,6 @@ class RegistrationOk(Rule):
                 f"The registrar accepted the REGISTER; {len(bindings)} binding(s) in the 200 OK"
                 + (f", expires {', '.join(expires)} s" if expires else "") + ".",
                 "Nothing to fix.",
-                [msg.origin] + list(msg.also_seen), flow=flow.id,
+                analysis.origins_of(msg), flow=flow.id,
                 details={"bindings": bindings, "aor": flow.aor},
             )

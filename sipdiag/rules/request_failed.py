@@ -59,7 +59,7 @@ class RequestFailed(Rule):
                 f"{method} to {flow.aor} answered {msg.start_line[8:]}",
                 f"{msg.start_line[8:]}: {cause}. This does not affect registration or calls by itself.",
                 fix[0].upper() + fix[1:] + ".",
-                [msg.origin] + list(msg.also_seen), flow=flow.id, severity=severity,
+                analysis.origins_of(msg), flow=flow.id, severity=severity,
                 details={"method": method, "status": msg.status},
             )
 

@@ -36,6 +36,6 @@ class ServerUnavailable(Rule):
                     "channel/codec is unavailable)" + (f"; it asked to retry after {retry} s" if retry else "") + ".",
                     "Check the health of that server and of the servers it routes to; for proxies, the "
                     "dispatcher/load-balancer target states; for trunks, the provider status.",
-                    [msg.origin] + list(msg.also_seen), flow=flow.id, details={"method": t.method},
+                    analysis.origins_of(msg), flow=flow.id, details={"method": t.method},
                 )
                 break

@@ -29,5 +29,5 @@ class UserBusy(Rule):
                 + ": the user rejected the call or the line was busy. Signalling and routing worked.",
                 "No network fix needed. If callers should reach voicemail instead, handle 486 in the dial "
                 "plan (e.g. Asterisk: check DIALSTATUS=BUSY and send to VoiceMail).",
-                [msg.origin] + list(msg.also_seen), flow=flow.id, details={"status": msg.status},
+                analysis.origins_of(msg), flow=flow.id, details={"status": msg.status},
             )

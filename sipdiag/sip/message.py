@@ -58,7 +58,7 @@ class SipMessage:
     __slots__ = (
         "origin", "time", "src", "dst", "transport", "raw", "start_line", "method", "request_uri",
         "status", "reason", "anomalies", "direction", "ip_fragments", "tcp_segments", "tunnel",
-        "first_origin", "also_seen", "seq",
+        "first_origin", "seq",
         "_head_at", "_head_end", "_body_at", "_index", "_folded", "_call_id", "_cseq",
         "_top_via", "_from", "_to", "_contacts", "_ruri", "_sdp", "_authorization", "_challenge",
     )
@@ -115,7 +115,6 @@ class SipMessage:
         self.tunnel: str | None = None
         self.first_origin: Origin | None = None
         """Frame where a message spread over several segments began."""
-        self.also_seen: list[Origin] = []
         """The same message in other inputs (filled in by flows when inputs are merged)."""
         self.seq = 0
         """Position in the merged timeline of all inputs (set by flows)."""
