@@ -333,3 +333,18 @@ def test_a_403_to_register_in_a_log_excerpt_is_an_auth_failure(tmp_path, with_no
     assert "10000" in auth.title and "outside the trace" in auth.title
     assert ("Failed to authenticate" in auth.cause) is with_notice
     assert verdicts[0].finding is auth
+
+
+def test_the_report_shows_a_symptom_under_its_cause(tmp_path):
+    """HTML: the caller's failed call is shown as a symptom of the unanswered leg (marked, closed,
+    linked to the diagnosis), not as a second alarm of the same weight."""
+    from sipdiag.report.html import render_html
+
+    path = _pbx_answers_after_its_leg_timed_out(tmp_path, 480, "Temporarily Unavailable")
+    analysis, findings, verdicts = _judge(path)
+    html = render_html(analysis, findings)
+    assert "<title>INVITE gets no response" in html
+    start = html.index('id="group-SD201-of-0"')
+    group = html[html.rfind("<details", 0, start):html.index("</details>", start)]
+    assert 'class="finding sev-error symptom"' in group and " open" not in group.split(">", 1)[0]
+    assert 'Explained by <a href="#diagnosis">' in group

@@ -185,6 +185,9 @@ class FindingGroup:
     first: FindingView
     rest: list[FindingItem]
     hidden: int
+    explained_by: str = ""
+    """Title of the root cause these findings are symptoms of ('' when they stand alone)."""
+    explained_href: str = ""
 
 
 @dataclass
@@ -1049,23 +1052,55 @@ def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor |
             fix_extra = blocks(also[0].fix)
 
     # -- other findings ---------------------------------------------------------------------
-    groups: list[FindingGroup] = []
-    by_code: dict[str, list[Finding]] = {}
+    # one group per rule, and per verdict for the symptoms a verdict explains: those come right
+    # after their cause (the main verdict's first), marked as such and closed; findings that
+    # stand alone come last
+    verdict_of_symptom: dict[int, int] = {}
+    verdict_of_cause: dict[int, int] = {}
+    for i, v in enumerate(verdicts):
+        if v.finding is None:
+            continue
+        for c in v.causes:
+            verdict_of_cause[id(c)] = i
+        for f in v.explains:
+            verdict_of_symptom[id(f)] = i
+    position = {id(f): k for k, f in enumerate(findings)}
+    by_key: dict[tuple[str, int], list[Finding]] = {}
     for f in findings:
         if f is main:
             continue
-        by_code.setdefault(f.code, []).append(f)
+        by_key.setdefault((f.code, verdict_of_symptom.get(id(f), -1)), []).append(f)
+
+    def group_order(item):
+        (_code, verdict), fs = item
+        if verdict >= 0:
+            return (verdict, 1, position[id(fs[0])])
+        if id(fs[0]) in verdict_of_cause:
+            return (verdict_of_cause[id(fs[0])], 0, position[id(fs[0])])
+        return (len(verdicts), 2, position[id(fs[0])])
+
+    groups: list[FindingGroup] = []
+    cause_group: dict[int, str] = {}
     n = 1
-    for code, fs in by_code.items():
+    for (code, verdict), fs in sorted(by_key.items(), key=group_order):
         first = b.finding_view(fs[0], n)
         n += 1
         rest = []
         for f in fs[1:GROUP_ITEMS_SHOWN + 1]:
             label, href = b.flow_link(f)
             rest.append(FindingItem(f.title, b.chips(f.evidence, 3), label, href))
-        groups.append(FindingGroup(id=f"group-{code}", code=code, slug=fs[0].slug, severity=fs[0].severity,
+        group_id = f"group-{code}" + (f"-of-{verdict}" if verdict >= 0 else "")
+        if verdict < 0 and id(fs[0]) in verdict_of_cause:
+            cause_group.setdefault(verdict_of_cause[id(fs[0])], group_id)
+        explained_by = verdicts[verdict].title if verdict >= 0 else ""
+        explained_href = ("#diagnosis" if verdict == 0 and main is not None else cause_group.get(verdict, "")) \
+            if verdict >= 0 else ""
+        if explained_href and not explained_href.startswith("#"):
+            explained_href = f"#{explained_href}"
+        groups.append(FindingGroup(id=group_id, code=code, slug=fs[0].slug, severity=fs[0].severity,
                                    name=_rule_name(code), count=len(fs), first=first, rest=rest,
-                                   hidden=max(0, len(fs) - 1 - GROUP_ITEMS_SHOWN)))
+                                   hidden=max(0, len(fs) - 1 - GROUP_ITEMS_SHOWN),
+                                   explained_by=explained_by, explained_href=explained_href))
 
     # -- flows ------------------------------------------------------------------------------
     flows: list[FlowRow] = []
@@ -1101,7 +1136,7 @@ def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor |
                           for w in s.warnings[:WARNINGS_SHOWN]]
         more = len(s.warnings) - len(shown_warnings) + s.facts.get("warnings_suppressed", 0)
         inputs.append(InputView(
-            file=s.path, format=s.format, packets=f"{s.packets:,} {unit}", sip_messages=per_input.get(s.path, 0),
+            file=_basename(s.path), format=s.format, packets=f"{s.packets:,} {unit}", sip_messages=per_input.get(s.path, 0),
             link_types=", ".join(sorted(s.link_types)), span=span, warnings=shown_warnings, more_warnings=more,
             facts=[(k.replace("_", " "), str(v)) for k, v in sorted(s.facts.items()) if k != "warnings_suppressed"],
             local_address=s.local_address or ""))

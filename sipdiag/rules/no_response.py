@@ -66,7 +66,8 @@ class NoResponse(Rule):
                 f"{method} to {dst}: no {'final ' if provisional else ''}response "
                 f"({plural(len(ts), 'transaction')}, {plural(copies, 'copy', 'copies')} sent)"
                 + (" — a forked branch; another branch answered" if other_answered else ""),
-                f"{len(ts)} {method} request(s) to {dst} were sent {copies} times in all without a final "
+                f"{plural(len(ts), method + ' request')} to {dst} {'was' if len(ts) == 1 else 'were'} sent "
+                f"{plural(copies, 'time')} in all without a final "
                 f"response (RFC 3261 timer B/F expiry). Likely: " + "; ".join(reasons) + ".",
                 "Check reachability of " + dst + " (ping/route/firewall on UDP/TCP 5060 or the port in use), "
                 "that the target is registered at that address, and NAT keep-alives; if the address is a "
