@@ -141,7 +141,9 @@ def test_healthy_capture_says_so():
     _analysis, findings, _html, page = report(LAB / "lab-01-register-auth-ok-nat.pcap")
     assert not [f for f in findings if f.severity in ("error", "warning")]
     assert page.root.find("h1").all_text().startswith("No problems found — 1 registration OK")
-    assert "diagnosis" not in page.ids and "fix" not in page.ids
+    # the diagnosis of a healthy trace is what worked; the fix says there is nothing to fix
+    assert page.section("diagnosis").all_text().startswith("What worked SD103 registration-ok")
+    assert "Nothing to fix" in page.section("fix").all_text()
 
 
 def test_working_flow_with_a_warning_leads_with_the_outcome():
@@ -395,3 +397,50 @@ def test_json_redaction(tmp_path):
                    "ast-01-aor-404"):
         assert secret not in result.output
     assert '"slug": "aor-not-found"' in result.output
+
+
+# --- Case 01 parity: full fix, verification, lessons (issue 15) --------------------------------
+
+CASE_SECTIONS = ("tldr", "network", "sequence", "messages", "diagnosis", "fix", "verify", "lessons")
+
+
+@pytest.mark.parametrize("name", ["ast-01-aor-404.pcap", "ast-01-aor-404.lan.pcap", "ast-02-fixed-200.pcap",
+                                  "lab-01-register-auth-ok-nat.pcap", "lab-04b-ip-ruri-mapped-to-contact-ok.pcap",
+                                  "lab-06a-call-rejected-486.pcap", "lab-08a-tcp-register-call-segmented-invite.pcap",
+                                  "lab-09-udp-big-invite-ip-fragmented.pcap"])
+def test_every_lab_report_has_the_case01_sections(name):
+    from conftest import SAMPLES
+    analysis = analyze_paths([str(SAMPLES / "lab" / name)])
+    html = render_html(analysis, run_rules(analysis))
+    missing = [s for s in CASE_SECTIONS if f'<section id="{s}"' not in html]
+    assert missing == [], f"{name}: no {missing}"
+
+
+def test_ast01_with_its_config_gets_the_corrected_pjsip_conf():
+    """Case 01's fix: every section involved, the changed lines marked against the given file; the
+    result is what samples/lab/asterisk-config/pjsip-02-fixed.conf (the lab's real fix) says."""
+    import html as html_lib
+    import re
+
+    from conftest import SAMPLES
+    lab = SAMPLES / "lab"
+    analysis = analyze_paths([str(lab / "ast-01-aor-404.pcap"), str(lab / "ast-01-aor-404.pjsip-logger.log"),
+                              str(lab / "asterisk-config" / "pjsip-01-aor-404.conf")])
+    page = render_html(analysis, run_rules(analysis))
+    start = page.index('<pre class="conf diff">')
+    text = html_lib.unescape(re.sub(r"<[^>]+>", "", page[start:page.index("</pre>", start)]))
+    lines = [line.split("  ;")[0].strip() for line in text.splitlines()]
+    for wanted in ("[transport-udp]", "~ aors=10000", "+ rewrite_contact=yes", "+ force_rport=yes",
+                   "+ rtp_symmetric=yes", "type=auth", "type=aor", "username=10000"):
+        assert wanted in lines, wanted
+    assert "was aors=10000-aor" in text and "pjsip-01-aor-404.conf:15" in text
+    # the corrected endpoint equals the lab's fixed file, option for option
+    fixed = (lab / "asterisk-config" / "pjsip-02-fixed.conf").read_text()
+    endpoint = fixed.split("[10000]\ntype=endpoint\n", 1)[1].split("\n\n", 1)[0]
+    wanted = {line.strip() for line in endpoint.splitlines() if "=" in line and not line.startswith(";")}
+    got_endpoint = text.split("[10000]", 1)[1].split("[10000]", 1)[0]
+    got = {line.split("  ;")[0].strip().lstrip("~+ ").strip() for line in got_endpoint.splitlines() if "=" in line}
+    assert wanted <= got, wanted - got
+    assert "superSecret123" not in page and "anotherSecret456" not in page
+    assert '<section id="verify"' in page and "pjsip show contacts" in page
+    assert "Asterisk loads an <code>aors=</code> that names no" in page or "names no" in page

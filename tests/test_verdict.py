@@ -35,7 +35,8 @@ def _flow(fid: str, outcome: str, kind: str = "call", aor: str | None = None):
 
 def _analysis(*flows):
     index = SimpleNamespace(message_at={}, flow_of={}, flow_by_id={f.id: f for f in flows}, call_of={}, legs={})
-    return SimpleNamespace(index=index, flows=list(flows), messages=[object()] * 4)
+    return SimpleNamespace(index=index, flows=list(flows), messages=[object()] * 4, config=None, hosts={},
+                           log_events=[])
 
 
 def _finding(slug: str, severity: str, flow: str | None = None, frame: int = 1, **details) -> Finding:

@@ -94,6 +94,30 @@ class Block:
 
 
 @dataclass
+class DiffLine:
+    """One line of a corrected config section: cls '' (as it is), 'chg' or 'add'."""
+
+    text: str
+    cls: str = ""
+    note: str = ""
+
+
+@dataclass
+class ConfigSectionView:
+    header: str
+    where: str
+    """'file:line' of the section in the user's config, '' for a new or example section."""
+    new: bool
+    lines: list[DiffLine]
+
+
+@dataclass
+class VerifyStep:
+    command: str
+    expect: str
+
+
+@dataclass
 class Bullet:
     label: str
     spans: list[Span]
@@ -303,12 +327,21 @@ class ReportView:
     key_logs: list[LogLineView]
     log_hint: list[Span]
     main: FindingView | None
+    healthy: FindingView | None
+    """For an `ok` verdict: what worked (the first outcome finding), shown as the diagnosis."""
+    risks: list[Bullet]
     diagnosis: list[Bullet]
     checks: list[str]
     checks_title: str
     fix: list[Block]
     fix_extra_title: str
     fix_extra: list[Block]
+    config_title: str
+    config_sections: list[ConfigSectionView]
+    verify_title: str
+    verify: list[VerifyStep]
+    next_capture: list[Span]
+    lessons: list[list[Span]]
     groups: list[FindingGroup]
     flows: list[FlowRow]
     more_ladders: list[Ladder]
@@ -1046,10 +1079,48 @@ def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor |
                              "/var/log/asterisk/full`.")
         diagnosis = main_view.observations
         fix = main_view.fix
+        if main.corrected_config:
+            # the corrected sections below replace the config snippets of the fix text
+            fix = [blk for blk in fix if blk.kind != "code"]
+            for blk in fix:
+                if blk.spans and blk.spans[-1].text.rstrip().endswith(":"):
+                    blk.spans[-1] = Span(blk.spans[-1].text.rstrip()[:-1] + " (the corrected sections below).",
+                                         blk.spans[-1].code)
         also = verdicts[0].fix_also
-        if also:
+        if also and not main.corrected_config:
             fix_extra_title = f"Also: {also[0].short}"
             fix_extra = blocks(also[0].fix)
+
+    healthy_view = None
+    risks: list[Bullet] = []
+    if main is None and verdicts[0].worked:
+        worked = verdicts[0].worked[0]
+        healthy_view = b.finding_view(worked, 0)
+        shown = [b.msg_by_origin[o] for o in worked.key_messages if o in b.msg_by_origin]
+        key_messages = [b.key_message(m, worked.highlights) for m in shown]
+        diagnosis = healthy_view.observations
+        risks = [Bullet(f.short, spans(f.title), b.chips(f.evidence, 3)) for f in verdicts[0].also[:8]]
+
+    # -- corrected configuration, verification, lessons ---------------------------------------
+    config_sections: list[ConfigSectionView] = []
+    config_title = ""
+    if main is not None and main.corrected_config:
+        for sec in main.corrected_config:
+            where = f"{_basename(sec.origin.source)}:{sec.origin.line}" if sec.origin is not None and sec.origin.line else ""
+            config_sections.append(ConfigSectionView(
+                f"[{sec.name}]", where, sec.new and not main.config_example,
+                [DiffLine(line.text, {"changed": "chg", "added": "add"}.get(line.change, ""), line.note)
+                 for line in sec.lines]))
+        if main.config_example:
+            config_title = "A complete configuration for this phone (example, built from the trace)"
+        else:
+            config_title = "pjsip.conf, corrected (changed and added lines marked)"
+    guide = main if main is not None else next(iter(verdicts[0].worked), None)
+    verify = [VerifyStep(c, x) for c, x in guide.verify] if guide is not None else []
+    next_capture = spans(guide.next_capture) if guide is not None and guide.next_capture else []
+    lessons = [spans(x) for x in guide.lessons] if guide is not None else []
+    verify_title = ("Verify after the fix" if main is not None else "What healthy looks like") \
+        if (verify or next_capture) else ""
 
     # -- other findings ---------------------------------------------------------------------
     # one group per rule, and per verdict for the symptoms a verdict explains: those come right
@@ -1200,6 +1271,12 @@ def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor |
         nav.append(NavItem("#messages", "Key messages"))
     if main is not None:
         nav += [NavItem("#diagnosis", "Diagnosis"), NavItem("#fix", "Fix")]
+    elif healthy_view is not None:
+        nav += [NavItem("#diagnosis", "What worked"), NavItem("#fix", "Fix")]
+    if verify_title:
+        nav.append(NavItem("#verify", "Verify" if main is not None else "Healthy"))
+    if lessons:
+        nav.append(NavItem("#lessons", "Lessons"))
     if groups:
         nav.append(NavItem("#other", f"Other findings ({sum(g.count for g in groups)})"))
     nav.append(NavItem("#flows", f"Flows ({len(flows)})"))
@@ -1213,8 +1290,11 @@ def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor |
         title=title, title_parts=parts, page_title=title, verdict=verdict, verdict_cls=verdict_cls,
         inputs_line=names, tldr=tldr, hosts=hosts, hosts_note=hosts_note, main_ladders=main_ladders,
         ladder_note=ladder_note, key_messages=key_messages, key_logs=key_logs, log_hint=log_hint, main=main_view,
+        healthy=healthy_view, risks=risks,
         diagnosis=diagnosis, checks=checks, checks_title="Confirm on the PBX" if checks else "", fix=fix,
-        fix_extra_title=fix_extra_title, fix_extra=fix_extra, groups=groups, flows=flows, more_ladders=more_ladders,
+        fix_extra_title=fix_extra_title, fix_extra=fix_extra, config_title=config_title,
+        config_sections=config_sections, verify_title=verify_title, verify=verify, next_capture=next_capture,
+        lessons=lessons, groups=groups, flows=flows, more_ladders=more_ladders,
         more_ladders_note=more_note, inputs=inputs, facts=facts, messages=appendix, logs=logs, anomalies=anomalies,
         message_chunks=chunks(len(appendix), "Messages", [m.time for m in appendix]),
         log_chunks=chunks(len(logs), "Log lines"),

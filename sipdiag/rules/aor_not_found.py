@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..flow import model as m
-from .base import Rule, register
+from .base import ConfigEdit, Rule, register
 from .facts import facts_near, is_asterisk, nat_view
 
 
@@ -24,6 +24,29 @@ class AorNotFound(Rule):
         "config-dangling-reference": "same-user",
         "config-unused-aor": "same-user",
     }
+
+    verify = (
+        ("pjsip show endpoint {endpoint}", "Aor: {aor_user} listed under the endpoint (and InAuth: {auth_username})"),
+        ("pjsip show aors", "an AOR named {aor_user}"),
+        ("pjsip show contacts", "after the phone re-registers: Contact: {aor_user}/sip:{aor_user}@… Avail"),
+    )
+    next_capture = ("REGISTER → 401 Unauthorized → REGISTER with credentials for {auth_username} → 200 OK "
+                    "that lists the phone's Contact with an expires value: the binding is stored")
+
+    def edits(self, analysis, finding):
+        details = finding.details if isinstance(finding.details, dict) else {}
+        user = details.get("aor_user")
+        if not user:
+            return []
+        out = [ConfigEdit("endpoint", "", "aors", str(user), "the AOR of the registering user")]
+        if details.get("behind_nat"):
+            out += [ConfigEdit("endpoint", "", option, value, "the phone is behind NAT") for option, value in
+                    (("rewrite_contact", "yes"), ("force_rport", "yes"), ("rtp_symmetric", "yes"),
+                     ("direct_media", "no"))]
+        config = analysis.config
+        if config is None or not hasattr(config, "get") or config.get("aor", str(user)) is None:
+            out.append(ConfigEdit("aor", str(user), "max_contacts", "1", "the AOR the endpoint needs"))
+        return out
 
     def check(self, analysis):
         for flow in analysis.flows_of("registration"):
@@ -122,7 +145,8 @@ class AorNotFound(Rule):
             cause, fix, evidence, flow=flow.id, observations=observations,
             details={"aor_user": user, "domain": domain, "auth_username": auth_user, "realm": realm,
                      "endpoint": name, "log_aor": aor_in_log, "asterisk": asterisk,
-                     "server": server_label, "outcome": flow.outcome},
+                     "server": server_label, "outcome": flow.outcome,
+                     "behind_nat": bool(nat is not None and nat.contact_ip_differs)},
         )
 
 

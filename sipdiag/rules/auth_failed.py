@@ -21,6 +21,12 @@ class AuthFailed(Rule):
         "call-failed": "same-flow",
     }
 
+    verify = (
+        ("pjsip show auths", "the auth object of the endpoint with username {username}"),
+        ("pjsip set logger on", "the next REGISTER with credentials answered 200 OK, no 'Failed to authenticate'"),
+    )
+    next_capture = "REGISTER → 401 Unauthorized → REGISTER with credentials for {username} → 200 OK"
+
     def check(self, analysis):
         for flow in analysis.flows:
             failures = []

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 SEVERITIES = ("error", "warning", "info")
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 DOC_HEADINGS = ("What it detects", "Why calls break", "Example", "Fix")
+LESSONS_HEADING = "What we learned"
+"""Optional doc section: the lessons of this root cause (Case 01's "What we learned"), one bullet each."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,19 @@ class Highlight:
 
     def to_json(self) -> dict:
         return {"evidence": self.origin.to_json(), "line": self.line, "note": self.note, "tone": self.tone}
+
+
+@dataclass(frozen=True)
+class ConfigEdit:
+    """One change a fix asks of the PBX configuration: set `option` of object [`section`] (of
+    `type`) to `value`. An empty `section` means the endpoint the fix is about."""
+
+    type: str
+    section: str
+    option: str
+    value: str
+    note: str = ""
+    """Why, in a few words (shown beside the changed line)."""
 
 
 @dataclass
@@ -68,6 +83,18 @@ class Finding:
     """The messages a reader should see, in order (set for the findings a verdict leads with)."""
     highlights: list[Highlight] = field(default_factory=list)
     """The decisive lines of the key messages."""
+    config_edits: list[ConfigEdit] = field(default_factory=list)
+    """The configuration changes the fix asks for (the corrected pjsip.conf is built from them)."""
+    verify: list[tuple[str, str]] = field(default_factory=list)
+    """After the fix: (command to run, what it must show)."""
+    next_capture: str = ""
+    """After the fix: what the next capture must show."""
+    lessons: list[str] = field(default_factory=list)
+    """What this root cause teaches (the rule doc's "What we learned")."""
+    corrected_config: list = field(default_factory=list)
+    """The configuration sections the fix involves, corrected (config_fix.FixSection); from the user's
+    pjsip.conf when given (`config_example` False), else an example built from the trace."""
+    config_example: bool = False
 
     @property
     def rank(self) -> int:
@@ -91,6 +118,11 @@ class Finding:
             "checks": self.checks,
             "key_messages": [o.to_json() for o in self.key_messages],
             "highlights": [h.to_json() for h in self.highlights],
+            "config_edits": [{"type": e.type, "section": e.section, "option": e.option, "value": e.value,
+                              "note": e.note} for e in self.config_edits],
+            "verify": [{"command": c, "expect": x} for c, x in self.verify],
+            "next_capture": self.next_capture,
+            "lessons": self.lessons,
         }
 
 
@@ -117,8 +149,18 @@ class Rule:
     travels with the fix of any other root cause about the same flow or user, unless that fix
     already contains the marker (the NAT settings belong in every corrected endpoint)."""
 
+    verify: tuple[tuple[str, str], ...] = ()
+    """After the fix, on the PBX: (command, what it must show); {placeholders} come from the
+    finding's details (endpoint, aor_user, auth_username, ...)."""
+    next_capture: str = ""
+    """After the fix: what the next capture must show ({placeholders} as for `verify`)."""
+
     def check(self, analysis: Analysis) -> Iterator[Finding]:  # pragma: no cover - interface
         raise NotImplementedError
+
+    def edits(self, analysis: Analysis, finding: Finding) -> list[ConfigEdit]:
+        """The configuration changes `finding`'s fix asks for (none for most rules)."""
+        return []
 
     def highlight(self, analysis: Analysis, finding: Finding, msg: "SipMessage") -> list[Highlight]:
         """This rule's own decisive lines in one of `finding`'s key messages (beyond the generic
@@ -145,6 +187,23 @@ class Rule:
     def doc(cls) -> str:
         """The rule's documentation (Markdown)."""
         return resources.files("sipdiag.rules").joinpath("docs", f"{cls.slug}.md").read_text(encoding="utf-8")
+
+    @classmethod
+    def lessons(cls) -> list[str]:
+        """The bullets of the doc's "What we learned" section (none when it has no such section)."""
+        out: list[str] = []
+        inside = False
+        for line in cls.doc().splitlines():
+            if line.startswith("## "):
+                inside = line[3:].strip() == LESSONS_HEADING
+                continue
+            if not inside:
+                continue
+            if line.startswith(("- ", "* ")):
+                out.append(line[2:].strip())
+            elif line.startswith("  ") and out:
+                out[-1] += " " + line.strip()
+        return out
 
 
 def _dedupe(origins: list[Origin]) -> list[Origin]:

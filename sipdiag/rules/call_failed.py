@@ -50,6 +50,9 @@ class CallFailed(Rule):
     short = "call rejected"
     pbx_checks = ("pjsip set logger on", "core set verbose 5", "pjsip show endpoint {endpoint}")
 
+    verify = (("pjsip set logger on", "the next call to the same number answered, or a final response that names the cause"),)
+    next_capture = "INVITE → 100/180 → 200 OK → ACK"
+
     def check(self, analysis):
         for flow in analysis.flows_of("call"):
             if flow.outcome != m.REJECTED:

@@ -14,6 +14,9 @@ class CallOk(Rule):
     name = "Call answered"
     role = "outcome"
 
+    verify = (("core show channels", "during a call: the call's channels, both up"),)
+    next_capture = "INVITE → 100/180 → 200 OK → ACK, RTP both ways, BYE → 200 OK"
+
     def check(self, analysis):
         for flow in analysis.flows_of("call"):
             if flow.outcome != m.ANSWERED:

@@ -17,6 +17,9 @@ from ..flow.model import Analysis
 from ..sip.grammar import canonical_header
 from ..sip.headers import parse_credentials, parse_name_addr, parse_via
 from ..sip.message import SipMessage
+from string import Formatter
+
+from . import config_fix
 from .base import REGISTRY, Finding, Highlight
 
 KEY_MESSAGES_MAX = 4
@@ -36,11 +39,52 @@ def attach(analysis: Analysis, finding: Finding) -> Finding:
         if rule is not None:
             highlights += rule.highlight(analysis, finding, msg)
     finding.highlights = highlights
-    if rule is not None and rule.pbx_checks and not finding.checks and _asterisk_involved(analysis, finding, messages):
+    asterisk = _asterisk_involved(analysis, finding, messages)
+    if rule is not None and rule.pbx_checks and not finding.checks and asterisk:
         details = finding.details if isinstance(finding.details, dict) else {}
         endpoint = str(details.get("endpoint") or details.get("auth_username") or "<endpoint>")
         finding.checks = [c.format(endpoint=endpoint) for c in rule.pbx_checks]
+    if rule is not None:
+        fill = _Fill(finding)
+        finding.verify = [(_format(c, fill), _format(x, fill)) for c, x in rule.verify
+                          if asterisk or not c.startswith(("pjsip ", "core "))]
+        finding.next_capture = _format(rule.next_capture, fill)
+        finding.lessons = rule.lessons()
+        finding.config_edits = rule.edits(analysis, finding) if asterisk else []
     return finding
+
+
+def attach_fix(analysis: Analysis, finding: Finding, also: list[Finding]) -> None:
+    """The corrected configuration for `finding`'s fix, with the edits of the causes whose fix
+    travels with it (`also`): from the user's pjsip.conf, else an example built from the trace."""
+    edits = list(finding.config_edits)
+    for other in also:
+        rule_cls = REGISTRY.get(other.code)
+        if rule_cls is not None:
+            edits += [e for e in rule_cls().edits(analysis, other) if e not in edits]
+    if not edits:
+        return
+    sections = config_fix.corrected(analysis, finding, edits)
+    finding.config_example = not sections
+    finding.corrected_config = sections or config_fix.example(analysis, finding, edits)
+
+
+class _Fill(dict):
+    """Placeholders of `verify` texts from a finding's details; unknown ones stay visible."""
+
+    def __init__(self, finding: Finding) -> None:
+        details = finding.details if isinstance(finding.details, dict) else {}
+        super().__init__({k: v for k, v in details.items() if isinstance(v, (str, int)) and v != ""})
+
+    def __missing__(self, key: str) -> str:
+        return "<" + key + ">"
+
+
+def _format(text: str, fill: _Fill) -> str:
+    try:
+        return Formatter().vformat(text, (), fill)
+    except (ValueError, IndexError, KeyError):
+        return text
 
 
 def key_messages(analysis: Analysis, finding: Finding) -> list[SipMessage]:

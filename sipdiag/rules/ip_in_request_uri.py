@@ -27,6 +27,9 @@ class IpInRequestUri(Rule):
     short = "IP in Request-URI"
     explains = {"call-failed": "same-flow", "request-failed": "same-flow", "no-response": "same-flow"}
 
+    verify = ()
+    next_capture = "requests to the proxy addressed to sip:user@domain (or the registered contact), answered by the phone that registered it"
+
     def check(self, analysis):
         groups: dict[tuple, list] = {}
         for msg in analysis.messages:

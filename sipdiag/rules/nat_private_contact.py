@@ -14,7 +14,7 @@ One finding per UA (its source address and the address it believes it has, see
 from __future__ import annotations
 
 from ..flow import model as m
-from .base import Rule, register
+from .base import ConfigEdit, Rule, register
 from ..addresses import is_global_ip
 from .nat import handling_sentence, nat_fix, phone_views, severity_for
 
@@ -29,6 +29,20 @@ class NatPrivateContact(Rule):
     short = "private Contact behind NAT"
     pbx_checks = ("pjsip show endpoint {endpoint}", "pjsip show contacts", "pjsip show transports")
     fix_marker = "rewrite_contact"
+    verify = (
+        ("pjsip show contacts", "the phone's contact with its public address and port (the one its packets "
+                                "come from), not the private one it advertises, and Status Avail"),
+        ("pjsip show endpoint {endpoint}", "rewrite_contact: true, force_rport: true, rtp_symmetric: true"),
+    )
+    next_capture = ("requests from the PBX to the phone (OPTIONS, INVITE) go to its public address and are "
+                    "answered; RTP flows both ways")
+
+    def edits(self, analysis, finding):
+        note = "the phone is behind NAT"
+        return [ConfigEdit("endpoint", "", "rewrite_contact", "yes", note),
+                ConfigEdit("endpoint", "", "force_rport", "yes", note),
+                ConfigEdit("endpoint", "", "rtp_symmetric", "yes", note),
+                ConfigEdit("endpoint", "", "direct_media", "no", note)]
     explains = {
         "contact-port-mismatch": "same-address",
         "no-response": "same-address",

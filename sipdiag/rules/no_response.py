@@ -21,6 +21,9 @@ class NoResponse(Rule):
     """The caller's call failed because the PBX's own INVITE to the callee went unanswered."""
     short = "no response"
 
+    verify = (("pjsip show contacts", "the destination's contact Avail, qualify RTT shown"),)
+    next_capture = "the request answered by {destination}, without retransmissions"
+
     def check(self, analysis):
         groups: dict[tuple, list] = {}
         flow_by_t = analysis.index.flow_of_transaction

@@ -14,6 +14,9 @@ class RegistrationOk(Rule):
     name = "Registration accepted"
     role = "outcome"
 
+    verify = (("pjsip show contacts", "the phone's contact, Status Avail"),)
+    next_capture = "REGISTER → 401 → REGISTER with credentials → 200 OK again at every refresh, before the expiry runs out"
+
     def check(self, analysis):
         for flow in analysis.flows_of("registration"):
             if flow.outcome not in (m.REGISTERED, m.UNREGISTERED):
@@ -24,7 +27,7 @@ class RegistrationOk(Rule):
             what = "un-registered cleanly" if flow.outcome == m.UNREGISTERED else "registered"
             yield self.finding(
                 f"{flow.aor} {what} ({flow.outcome_detail})",
-                f"The registrar accepted the REGISTER; {len(bindings)} binding(s) in the 200 OK"
+                f"The registrar accepted the REGISTER; {len(bindings)} binding{'' if len(bindings) == 1 else 's'} in the 200 OK"
                 + (f", expires {', '.join(expires)} s" if expires else "") + ".",
                 "Nothing to fix.",
                 analysis.origins_of(msg), flow=flow.id,

@@ -16,6 +16,9 @@ class UserBusy(Rule):
     short = "user busy"
     explains = {"call-failed": "same-call"}
 
+    verify = (("core show channels", "no channel left over from the rejected call"),)
+    next_capture = "the same 486 when the callee is busy; callers routed to voicemail if the dial plan handles BUSY"
+
     def check(self, analysis):
         for flow in analysis.flows_of("call"):
             if flow.outcome != m.REJECTED or flow.final_status not in (486, 600):

@@ -67,6 +67,8 @@ class Verdict:
     """For `ok`: warnings about flows that still ended well, or about the capture (risks, not causes)."""
     flows: int = 0
     """How many flows the chain touches (its impact)."""
+    worked: list[Finding] = field(default_factory=list)
+    """For `ok`: the outcome findings of what worked (registered, answered)."""
     fix_also: list[Finding] = field(default_factory=list)
     """Other root causes about the same flows or users whose fix belongs with this one (the NAT
     settings of the endpoint a corrected config must have as well); see `Rule.fix_marker`."""
@@ -128,8 +130,12 @@ def decide(analysis: Analysis, findings: list[Finding]) -> list[Verdict]:
         lead = v.finding or next(iter(v.also), None)
         if lead is not None:
             evidence.attach(analysis, lead)
+        if v.worked:
+            evidence.attach(analysis, v.worked[0])
         if v.finding is not None:
             v.fix_also = _fix_also(v, findings, scopes)
+            if not v.finding.corrected_config:
+                evidence.attach_fix(analysis, v.finding, v.fix_also)
     return verdicts
 
 
@@ -318,7 +324,8 @@ def _ok(analysis: Analysis, findings: list[Finding], also: list[Finding]) -> Ver
         summary = "Nothing to judge: the inputs hold no SIP messages sipdiag could read."
     if also:
         summary += f" Worth a look: {plural(len(also), 'warning')} ({', '.join(dict.fromkeys(f.slug for f in also))})."
-    return Verdict(OK_SLUG, None, "info", title, summary, flows=len(analysis.flows), also=list(also))
+    return Verdict(OK_SLUG, None, "info", title, summary, flows=len(analysis.flows), also=list(also),
+                   worked=worked)
 
 
 def first_sentence(text: str) -> str:
