@@ -348,3 +348,16 @@ def test_the_report_shows_a_symptom_under_its_cause(tmp_path):
     group = html[html.rfind("<details", 0, start):html.index("</details>", start)]
     assert 'class="finding sev-error symptom"' in group and " open" not in group.split(">", 1)[0]
     assert 'Explained by <a href="#diagnosis">' in group
+
+
+def test_a_retransmitted_request_is_one_key_message_with_its_copies(tmp_path):
+    from sipdiag.report.viewmodel import build_view
+
+    analysis, findings, verdicts = _judge(_pbx_answers_after_its_leg_timed_out(tmp_path, 480, "Temporarily Unavailable"))
+    view = build_view(analysis, findings, verdicts=verdicts)
+    (key,) = view.key_messages
+    assert key.copies == "sent 7 times" and [c.label for c in key.copy_chips][:2] == ["frame 3", "frame 4"]
+    assert key.lines[0].text.startswith("INVITE sip:2001@198.51.100.30")
+    # the SDP's rtpmap/direction lines are folded, the header block and c= stay open
+    assert key.folded and key.folded_label == f"{len(key.folded)} more lines of the body"
+    assert any(line.text.startswith("c=IN IP4") for line in key.lines)

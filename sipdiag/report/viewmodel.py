@@ -163,6 +163,16 @@ class KeyMessage:
     lines: list[MsgLine]
     cls: str
     also: list[Chip]
+    copies: str = ""
+    """'sent 7 times: frames 3, 4, … 9' for a retransmitted request (one copy is shown)."""
+    copy_chips: list[Chip] = field(default_factory=list)
+    folded: list[MsgLine] = field(default_factory=list)
+    """The rest of a long body, shown folded."""
+    folded_label: str = ""
+
+
+KEY_BODY_LINES = 6
+"""Body lines of a key message shown open; the rest is folded unless a highlighted line is in it."""
 
 
 @dataclass
@@ -749,9 +759,23 @@ class _Builder:
         o = msg.origin
         heading = (f"{self.origin_label(o)} · {_fmt_time(msg.time, self.base)} s · "
                    f"{msg.src} → {msg.dst} · {msg.transport}")
+        lines = self.key_lines(msg, highlights)
+        folded: list[MsgLine] = []
+        blank = next((i for i, line in enumerate(lines) if i and not line.text.strip()), None)
+        if blank is not None:
+            last_marked = max((i for i, line in enumerate(lines) if line.cls), default=0)
+            cut = max(blank + 1 + KEY_BODY_LINES, last_marked + 1)
+            if len(lines) - cut > 2:
+                lines, folded = lines[:cut], lines[cut:]
+        t = self.tx_of.get(msg.seq)
+        copies, copy_chips = "", []
+        if t is not None and msg in t.requests and len(t.requests) > 1:
+            copies = f"sent {len(t.requests)} times"
+            copy_chips = self.chips([r.origin for r in t.requests], 8)
         return KeyMessage(id=f"k-{msg.seq}", heading=heading, href=f"#m-{msg.seq}",
-                          lines=self.key_lines(msg, highlights), cls=_status_cls(msg),
-                          also=self.chips(self.a.also_seen.get(msg.seq, [])))
+                          lines=lines, cls=_status_cls(msg),
+                          also=self.chips(self.a.also_seen.get(msg.seq, [])), copies=copies, copy_chips=copy_chips,
+                          folded=folded, folded_label=f"{len(folded)} more lines of the body" if folded else "")
 
     def log_view(self, i: int, target_prefix: str = "log") -> LogLineView:
         e = self.a.log_events[i]
@@ -775,6 +799,18 @@ class _Builder:
         return FindingView(id=f"finding-{idx}", code=f.code, slug=f.slug, severity=f.severity, title=f.title,
                            cause=blocks(f.cause), fix=blocks(f.fix), observations=obs, chips=self.chips(f.evidence),
                            flow_label=label, flow_href=href)
+
+
+def _one_copy(b: _Builder, messages: list[SipMessage]) -> list[SipMessage]:
+    """Key messages with one copy of each retransmitted request (the first): the others are named in it."""
+    out, seen = [], set()
+    for m in messages:
+        t = b.tx_of.get(m.seq)
+        key = (id(t), "request") if t is not None and m in t.requests else ("msg", m.seq)
+        if key not in seen:
+            seen.add(key)
+            out.append(t.requests[0] if key[1] == "request" else m)
+    return out
 
 
 def _rule_name(code: str) -> str:
@@ -1066,7 +1102,7 @@ def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor |
     main_view = None
     if main is not None:
         main_view = b.finding_view(main, 0)
-        shown = [b.msg_by_origin[o] for o in main.key_messages if o in b.msg_by_origin]
+        shown = _one_copy(b, [b.msg_by_origin[o] for o in main.key_messages if o in b.msg_by_origin])
         key_messages = [b.key_message(m, main.highlights) for m in shown]
         for o in main.evidence:
             i = b.log_index.get(o)
@@ -1096,7 +1132,7 @@ def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor |
     if main is None and verdicts[0].worked:
         worked = verdicts[0].worked[0]
         healthy_view = b.finding_view(worked, 0)
-        shown = [b.msg_by_origin[o] for o in worked.key_messages if o in b.msg_by_origin]
+        shown = _one_copy(b, [b.msg_by_origin[o] for o in worked.key_messages if o in b.msg_by_origin])
         key_messages = [b.key_message(m, worked.highlights) for m in shown]
         diagnosis = healthy_view.observations
         risks = [Bullet(f.short, spans(f.title), b.chips(f.evidence, 3)) for f in verdicts[0].also[:8]]
