@@ -444,3 +444,35 @@ def test_ast01_with_its_config_gets_the_corrected_pjsip_conf():
     assert "superSecret123" not in page and "anotherSecret456" not in page
     assert '<section id="verify"' in page and "pjsip show contacts" in page
     assert "Asterisk loads an <code>aors=</code> that names no" in page or "names no" in page
+
+
+def test_a_busy_capture_report_is_a_report_not_a_dump(tmp_path, monkeypatch):
+    """Issue 15: on a busy capture the appendix keeps the messages the report links to (ladders,
+    evidence, key messages, flows) and the flow table the flows with problems first; every link
+    still lands, and the page says what was left out and where to get it."""
+    import re
+
+    from busy_capture import write_busy_capture
+
+    from sipdiag.report import viewmodel
+
+    monkeypatch.setattr(viewmodel, "APPENDIX_ALL_MAX", 300)
+    monkeypatch.setattr(viewmodel, "FLOW_ROWS_MAX", 40)
+    path = tmp_path / "busy.pcap"
+    write_busy_capture(path, 3000)
+    analysis = analyze_paths([str(path)])
+    findings = run_rules(analysis)
+    view = viewmodel.build_view(analysis, findings)
+    assert len(view.messages) < len(analysis.messages)
+    assert view.appendix_note.startswith(f"{len(view.messages):,} of {len(analysis.messages):,} messages")
+    assert len(view.flows) == 40 and view.flows_note.startswith("40 of")
+    monkeypatch.setattr(viewmodel, "FLOW_ROWS_MAX", 10_000)
+    every = viewmodel.build_view(analysis, findings).flows
+    assert len(every) == len(analysis.flows) > 40
+    # the flows with problems are kept before any other
+    assert sum(f.problem == "1" for f in view.flows) == min(40, sum(f.problem == "1" for f in every))
+    monkeypatch.setattr(viewmodel, "FLOW_ROWS_MAX", 40)
+    html = render_html(analysis, findings)
+    hrefs = set(re.findall(r'href="#(m-\d+)"', html))
+    anchors = set(re.findall(r'id="(m-\d+)"', html))
+    assert hrefs and hrefs <= anchors

@@ -305,6 +305,11 @@ APPENDIX_FLAT_MAX = 400
 closed chunks of APPENDIX_CHUNK, which the browser neither lays out nor paints until opened:
 that keeps a 10,000-message page scrolling smoothly (tests/benchmark/bench_report.py)."""
 APPENDIX_CHUNK = 250
+APPENDIX_ALL_MAX = 2000
+"""Up to this many messages the appendix has every message; above, only those the report links to
+(ladders, evidence, key messages, flows): a report, not a dump (`sipdiag messages` lists all)."""
+FLOW_ROWS_MAX = 1000
+"""Flow rows in the table of a busy capture: the flows with problems first, then in trace order."""
 
 
 def chunks(n: int, noun: str, times: list[str] | None = None) -> list[Chunk]:
@@ -354,11 +359,13 @@ class ReportView:
     lessons: list[list[Span]]
     groups: list[FindingGroup]
     flows: list[FlowRow]
+    flows_note: str
     more_ladders: list[Ladder]
     more_ladders_note: str
     inputs: list[InputView]
     facts: list[tuple[str, str]]
     messages: list[AppendixMessage]
+    appendix_note: str
     message_chunks: list[Chunk]
     logs: list[LogLineView]
     log_chunks: list[Chunk]
@@ -801,6 +808,20 @@ class _Builder:
                            flow_label=label, flow_href=href)
 
 
+def _collect_message_links(obj, out: set[int]) -> None:
+    """`seq` of every message an href ("#m-N") in the view part `obj` points at."""
+    stack = [obj]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if item.startswith("#m-") and item[3:].isdigit():
+                out.add(int(item[3:]))
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif hasattr(item, "__dataclass_fields__"):
+            stack.extend(getattr(item, name) for name in item.__dataclass_fields__)
+
+
 def _one_copy(b: _Builder, messages: list[SipMessage]) -> list[SipMessage]:
     """Key messages with one copy of each retransmitted request (the first): the others are named in it."""
     out, seen = [], set()
@@ -1211,7 +1232,19 @@ def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor |
 
     # -- flows ------------------------------------------------------------------------------
     flows: list[FlowRow] = []
-    for f in analysis.flows:
+    listed = analysis.flows
+    if len(listed) > FLOW_ROWS_MAX:
+        troubled = [f for f in listed if f.outcome not in OK_OUTCOMES and f.outcome not in NEUTRAL_OUTCOMES
+                    or any(x.severity in ("error", "warning") for x in b.flow_findings.get(f.id, []))]
+        keep = {id(f) for f in troubled[:FLOW_ROWS_MAX]}
+        for f in listed:
+            if len(keep) >= FLOW_ROWS_MAX:
+                break
+            keep.add(id(f))
+        listed = [f for f in listed if id(f) in keep]
+    flows_note = (f"{len(listed):,} of {len(analysis.flows):,} flows listed, in trace order: the flows with a "
+                  f"failure or a warning are kept first, then the others." if len(listed) < len(analysis.flows) else "")
+    for f in listed:
         fs = b.flow_findings.get(f.id, [])
         sev = min((x.severity for x in fs), key=lambda s: {"error": 0, "warning": 1, "info": 2}.get(s, 3), default="")
         t0 = f.transactions[0] if f.transactions else None
@@ -1263,9 +1296,22 @@ def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor |
     if analysis.log_events:
         facts.insert(4, ("PBX log lines (non-SIP)", f"{len(analysis.log_events):,}"))
 
+    hosts = b.host_rows()
+
     # -- appendix ---------------------------------------------------------------------------
     appendix = []
-    for msg in messages:
+    appendix_note = ""
+    listed_messages = messages
+    if len(messages) > APPENDIX_ALL_MAX:
+        linked: set[int] = set()
+        for part in (tldr, main_ladders, more_ladders, key_messages, main_view, healthy_view, groups, flows,
+                     hosts, risks):
+            _collect_message_links(part, linked)
+        listed_messages = [m for m in messages if m.seq in linked]
+        appendix_note = (f"{len(listed_messages):,} of {len(messages):,} messages: the ones this report links to "
+                         "(ladders, evidence, key messages, flows). `sipdiag messages` lists every message; "
+                         "frame numbers are Wireshark's.")
+    for msg in listed_messages:
         flow = b.flow_of.get(msg.seq)
         o = msg.origin
         notes = []
@@ -1294,7 +1340,6 @@ def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor |
     anomalies = [AnomalyView(f"an-{i}", an.name, an.detail, b.chip(an.origin)) for i, an in enumerate(analysis.anomalies)]
 
     # -- network note, nav, footer -----------------------------------------------------------
-    hosts = b.host_rows()
     hosts_note = ""
     if any(h.behind_nat for h in analysis.hosts.values()):
         hosts_note = ("“Advertises” lists the addresses a host writes into its own Via, Contact or SDP when they "
@@ -1318,7 +1363,8 @@ def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor |
     nav.append(NavItem("#flows", f"Flows ({len(flows)})"))
     if more_ladders:
         nav.append(NavItem("#ladders", f"Ladders ({len(more_ladders)})"))
-    nav += [NavItem("#capture", "Capture"), NavItem("#appendix", f"All messages ({len(messages):,})")]
+    nav += [NavItem("#capture", "Capture"), NavItem("#appendix", f"All messages ({len(messages):,})" if not appendix_note
+                                                         else f"Messages ({len(appendix):,} of {len(messages):,})")]
 
     names = ", ".join(_basename(s.path) for s in analysis.inputs)
     footer = (f"Generated by sipdiag {__version__} from {names}. Digest responses are never shown.")
@@ -1331,7 +1377,7 @@ def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor |
         fix_extra_title=fix_extra_title, fix_extra=fix_extra, config_title=config_title,
         config_sections=config_sections, verify_title=verify_title, verify=verify, next_capture=next_capture,
         lessons=lessons, groups=groups, flows=flows, more_ladders=more_ladders,
-        more_ladders_note=more_note, inputs=inputs, facts=facts, messages=appendix, logs=logs, anomalies=anomalies,
+        more_ladders_note=more_note, inputs=inputs, facts=facts, messages=appendix, appendix_note=appendix_note, flows_note=flows_note, logs=logs, anomalies=anomalies,
         message_chunks=chunks(len(appendix), "Messages", [m.time for m in appendix]),
         log_chunks=chunks(len(logs), "Log lines"),
         nav=nav, footer=footer, redacted=redactor is not None, big=big)
