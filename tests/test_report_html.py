@@ -476,3 +476,14 @@ def test_a_busy_capture_report_is_a_report_not_a_dump(tmp_path, monkeypatch):
     hrefs = set(re.findall(r'href="#(m-\d+)"', html))
     anchors = set(re.findall(r'id="(m-\d+)"', html))
     assert hrefs and hrefs <= anchors
+
+
+def test_a_natted_phone_gets_its_own_settings_in_the_fix():
+    """Case 01's 'MicroSIP Settings': the phone side of a NAT fix, for the product in the trace
+    (ast-01's phone is baresip, GROUND_TRUTH: behind NAT, Contact 192.0.2.30)."""
+    from conftest import SAMPLES
+    analysis = analyze_paths([str(SAMPLES / "lab" / "ast-01-aor-404.pcap")])
+    page = render_html(analysis, run_rules(analysis))
+    fix = page[page.index('<section id="fix">'):page.index("</section>", page.index('<section id="fix">'))]
+    assert "<h3>On the phone (baresip)</h3>" in fix and "regint" in fix
+    assert "A complete configuration for this phone (example, built from the trace)" in fix

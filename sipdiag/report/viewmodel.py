@@ -353,6 +353,8 @@ class ReportView:
     fix_extra: list[Block]
     config_title: str
     config_sections: list[ConfigSectionView]
+    phone_title: str
+    phone_settings: list[list[Span]]
     verify_title: str
     verify: list[VerifyStep]
     next_capture: list[Span]
@@ -1172,6 +1174,10 @@ def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor |
             config_title = "A complete configuration for this phone (example, built from the trace)"
         else:
             config_title = "pjsip.conf, corrected (changed and added lines marked)"
+    phone_title, phone_lines = "", []
+    if main is not None and main.phone_settings:
+        phone_title = f"On the phone ({main.phone_product})" if main.phone_product else "On the phone"
+        phone_lines = [spans(x) for x in main.phone_settings]
     guide = main if main is not None else next(iter(verdicts[0].worked), None)
     verify = [VerifyStep(c, x) for c, x in guide.verify] if guide is not None else []
     next_capture = spans(guide.next_capture) if guide is not None and guide.next_capture else []
@@ -1375,7 +1381,8 @@ def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor |
         healthy=healthy_view, risks=risks,
         diagnosis=diagnosis, checks=checks, checks_title="Confirm on the PBX" if checks else "", fix=fix,
         fix_extra_title=fix_extra_title, fix_extra=fix_extra, config_title=config_title,
-        config_sections=config_sections, verify_title=verify_title, verify=verify, next_capture=next_capture,
+        config_sections=config_sections, phone_title=phone_title, phone_settings=phone_lines,
+        verify_title=verify_title, verify=verify, next_capture=next_capture,
         lessons=lessons, groups=groups, flows=flows, more_ladders=more_ladders,
         more_ladders_note=more_note, inputs=inputs, facts=facts, messages=appendix, appendix_note=appendix_note, flows_note=flows_note, logs=logs, anomalies=anomalies,
         message_chunks=chunks(len(appendix), "Messages", [m.time for m in appendix]),

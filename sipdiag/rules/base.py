@@ -95,6 +95,9 @@ class Finding:
     """The configuration sections the fix involves, corrected (config_fix.FixSection); from the user's
     pjsip.conf when given (`config_example` False), else an example built from the trace."""
     config_example: bool = False
+    phone_product: str = ""
+    phone_settings: list[str] = field(default_factory=list)
+    """When the fix involves a phone behind NAT: the phone-side settings (phone_settings.py)."""
 
     @property
     def rank(self) -> int:

@@ -19,7 +19,7 @@ from ..sip.headers import parse_credentials, parse_name_addr, parse_via
 from ..sip.message import SipMessage
 from string import Formatter
 
-from . import config_fix
+from . import config_fix, phone_settings
 from .base import REGISTRY, Finding, Highlight
 
 KEY_MESSAGES_MAX = 4
@@ -62,11 +62,28 @@ def attach_fix(analysis: Analysis, finding: Finding, also: list[Finding]) -> Non
         rule_cls = REGISTRY.get(other.code)
         if rule_cls is not None:
             edits += [e for e in rule_cls().edits(analysis, other) if e not in edits]
+    if any(e.option == "rewrite_contact" for e in edits):
+        phone = _natted_phone(analysis, finding)
+        if phone is not None:
+            finding.phone_product, finding.phone_settings = phone_settings.for_product(
+                phone.user_agents[0] if phone.user_agents else None)
     if not edits:
         return
     sections = config_fix.corrected(analysis, finding, edits)
     finding.config_example = not sections
     finding.corrected_config = sections or config_fix.example(analysis, finding, edits)
+
+
+def _natted_phone(analysis: Analysis, finding: Finding):
+    """The host behind NAT that sent the finding's key requests (the phone the fix is about)."""
+    index = analysis.index
+    for origin in finding.key_messages or finding.evidence:
+        msg = index.message_at.get(origin) if index is not None else None
+        if msg is not None and msg.is_request:
+            host = analysis.hosts.get(msg.src.ip) if msg.src.ip else None
+            if host is not None and host.behind_nat:
+                return host
+    return None
 
 
 class _Fill(dict):
