@@ -31,6 +31,8 @@ def analyze_inputs(items: list[str | tuple[str, bytes]]) -> Analysis:
             warnings = read_config_data(path, data, config)
         if warnings is not None:
             summary = InputSummary(label(path), format="pbx-config")
+            summary.packets = config.lines.get(label(path), 0)
+            summary.facts["pjsip_objects"] = sum(1 for o in config.objects if o.origin.source == label(path))
             summary.warnings = [InputWarning(Origin(label(path)), w) for w in warnings]
             config_inputs.append(summary)
             continue

@@ -487,3 +487,14 @@ def test_a_natted_phone_gets_its_own_settings_in_the_fix():
     fix = page[page.index('<section id="fix">'):page.index("</section>", page.index('<section id="fix">'))]
     assert "<h3>On the phone (baresip)</h3>" in fix and "regint" in fix
     assert "A complete configuration for this phone (example, built from the trace)" in fix
+
+
+def test_inputs_are_named_by_file_name_and_config_lines_are_counted():
+    from conftest import SAMPLES
+    lab = SAMPLES / "lab"
+    conf = lab / "asterisk-config" / "pjsip-01-aor-404.conf"
+    analysis = analyze_paths([str(lab / "ast-01-aor-404.pcap"), str(conf)])
+    page = render_html(analysis, run_rules(analysis))
+    lines = len(conf.read_text().splitlines())
+    assert f"<th>Read</th><td>{lines} lines, 8 PJSIP objects</td>" in page  # [transport-udp], 3 × [10000], ...
+    assert str(lab) not in page.split('<section id="capture"', 1)[1].split("</section>", 1)[0]

@@ -43,6 +43,7 @@ def read_config_data(path: str, data: bytes, config: PbxConfig) -> list[str] | N
         return None
     text = data.decode("utf-8", "replace")
     name = label(path)  # findings and reports name the file printably
+    lines = len(text.splitlines())
     if "<--- " in text or "SIP/2.0" in text:
         return None  # a trace (the console capture has CLI prompts too)
     if looks_like_pjsip_show(text):
@@ -50,6 +51,7 @@ def read_config_data(path: str, data: bytes, config: PbxConfig) -> list[str] | N
         config.objects.extend(objects)
         config.contacts.extend(contacts)
         config.sources.append(name)
+        config.lines[name] = lines
         return []
     if looks_like_pjsip_conf(text):
         objects, warnings = parse_pjsip_conf(text, name)
@@ -57,6 +59,7 @@ def read_config_data(path: str, data: bytes, config: PbxConfig) -> list[str] | N
             raise InputError(name, "looks like pjsip.conf but has no section with a type=")
         config.objects.extend(objects)
         config.sources.append(name)
+        config.lines[name] = lines
         if not INCLUDE.search(text):
             config.whole_files.append(name)
         return warnings

@@ -35,6 +35,8 @@ class PbxConfig:
     objects: list[PjsipObject] = field(default_factory=list)
     contacts: list[tuple[str, str, Origin]] = field(default_factory=list)
     """(aor, contact uri, origin) from `pjsip show contacts`."""
+    lines: dict[str, int] = field(default_factory=dict)
+    """Lines read per config input."""
     whole_files: list[str] = field(default_factory=list)
     """pjsip.conf files given whole (no #include): a name missing from them is missing for Asterisk.
     (`pjsip show` output and files with #include may leave out objects that exist.)"""

@@ -28,6 +28,25 @@ def _t(value: object, style: str = "", newlines: bool = False) -> Text:
     return Text(inert(value, newlines), style=style)
 
 
+class _OneLine:
+    """A line of text cut to the terminal's width with an ellipsis, never wrapped."""
+
+    def __init__(self, text: Text) -> None:
+        self.text = text
+
+    def __rich_console__(self, console, options):
+        line = self.text.copy()
+        line.truncate(options.max_width, overflow="ellipsis")
+        yield line
+
+
+def _where(origin, single_input: bool) -> str:
+    """'#618' / 'L57' for the only input, else the full origin."""
+    if single_input:
+        return f"#{origin.frame}" if origin.frame is not None else (f"L{origin.line}" if origin.line is not None else str(origin))
+    return str(origin)
+
+
 def _evidence(origins) -> str:
     return inert(", ".join(str(o) for o in origins[:4]) + (" …" if len(origins) > 4 else ""))
 
@@ -72,7 +91,10 @@ def renderables(analysis: Analysis, findings: list[Finding], verbose: bool = Fal
             more.add_row("…", Text(f"{len(verdicts) - len(shown_verdicts)} more (use --verbose)"))
         out.append(more)
 
-    if analysis.flows:
+    busy = not verbose and (len(analysis.flows) > MAX_TABLE_ROWS or len(analysis.hosts) > MAX_TABLE_ROWS)
+    if busy:  # a busy capture: the tables as counts, one line per kind and per role
+        out.append(_counts_table(analysis))
+    if analysis.flows and not busy:
         flows = Table(title="Flows", title_justify="left", show_edge=False, header_style="bold")
         for col in ("id", "kind", "target / AOR", "outcome", "detail"):
             flows.add_column(col)
@@ -84,7 +106,7 @@ def renderables(analysis: Analysis, findings: list[Finding], verbose: bool = Fal
             flows.add_row("…", f"{len(analysis.flows) - len(shown)} more (use --verbose)", "", "", "")
         out.append(flows)
 
-    if analysis.hosts:
+    if analysis.hosts and not busy:
         hosts = Table(title="Hosts", title_justify="left", show_edge=False, header_style="bold")
         for col in ("address", "role", "user agent / server", "advertises"):
             hosts.add_column(col)
@@ -100,17 +122,45 @@ def renderables(analysis: Analysis, findings: list[Finding], verbose: bool = Fal
     placed = {id(f) for v in verdicts for f in (*v.causes, *v.explains, *v.also)}
     rest = [f for f in findings if id(f) not in placed]
     if rest:
-        table = Table(title="Other findings", title_justify="left", show_edge=False, show_header=False)
-        table.add_column()
-        table.add_column()
-        table.add_column(style="dim")
-        for group in _grouped(rest, verbose):
-            first = group[0]
-            label = f"{first.code} {first.slug}" + (f" × {len(group):,}" if len(group) > 1 else "")
-            table.add_row(Text(label, style=STYLE.get(first.severity, "")), _t(first.title),
-                          Text(_evidence(first.evidence[:2])))
-        out.append(table)
+        groups = _grouped(rest, verbose)
+        labels = [f"{g[0].code} {g[0].slug}" + (f" × {len(g):,}" if len(g) > 1 else "") for g in groups]
+        single = len(analysis.inputs) == 1
+        wheres = [inert(", ".join(_where(o, single) for o in g[0].evidence[:2 if verbose else 1])) for g in groups]
+        label_w = max(len(x) for x in labels)
+        where_w = min(30, max(len(x) for x in wheres))
+        lines: list = [Text("Other findings", style="italic")]
+        # one line per rule, cut to the terminal's width (--verbose: wrapped, nothing cut)
+        for group, label, where in zip(groups, labels, wheres):
+            line = Text(" ")
+            line.append(label.ljust(label_w), style=STYLE.get(group[0].severity, ""))
+            line.append("  " + where[:where_w].ljust(where_w) + "  ", style="dim")
+            line.append(inert(group[0].title))
+            lines.append(line if verbose else _OneLine(line))
+        out.extend(lines)
     return out
+
+
+def _counts_table(analysis: Analysis) -> Table:
+    """Flows by kind and outcome, hosts by role: what the tables hold, in a few lines (--verbose lists them)."""
+    table = Table(title="Flows and hosts (--verbose lists each)", title_justify="left", show_edge=False,
+                  show_header=False)
+    table.add_column(style="bold")
+    table.add_column()
+    kinds: dict[str, dict[str, int]] = {}
+    for f in analysis.flows:
+        outcomes = kinds.setdefault(f.kind, {})
+        outcomes[f.outcome] = outcomes.get(f.outcome, 0) + 1
+    for kind, outcomes in kinds.items():
+        text = Text(f"{sum(outcomes.values()):,}: ")
+        for i, (outcome, n) in enumerate(sorted(outcomes.items(), key=lambda x: -x[1])):
+            text.append((", " if i else "") + f"{n:,} ")
+            text.append(outcome, style=OUTCOME_STYLE.get(outcome, "red"))
+        table.add_row(kind, text)
+    roles: dict[str, int] = {}
+    for h in analysis.hosts.values():
+        roles[h.role] = roles.get(h.role, 0) + 1
+    table.add_row("hosts", _t(", ".join(f"{n:,} {role}" for role, n in sorted(roles.items(), key=lambda x: -x[1]))))
+    return table
 
 
 def _grouped(findings: list[Finding], verbose: bool) -> list[list[Finding]]:

@@ -251,6 +251,8 @@ class InputView:
     format: str
     packets: str
     sip_messages: int
+    read: str
+    """What was read, e.g. '4 packets, 4 SIP messages' or '59 lines, 8 PJSIP objects'."""
     link_types: str
     span: str
     warnings: list[str]
@@ -1283,6 +1285,9 @@ def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor |
         more = len(s.warnings) - len(shown_warnings) + s.facts.get("warnings_suppressed", 0)
         inputs.append(InputView(
             file=_basename(s.path), format=s.format, packets=f"{s.packets:,} {unit}", sip_messages=per_input.get(s.path, 0),
+            read=(f"{s.packets:,} {unit}, " + (_count(s.facts.get("pjsip_objects", 0), "PJSIP object")
+                                               if s.format == "pbx-config" else
+                                               _count(per_input.get(s.path, 0), "SIP message"))),
             link_types=", ".join(sorted(s.link_types)), span=span, warnings=shown_warnings, more_warnings=more,
             facts=[(k.replace("_", " "), str(v)) for k, v in sorted(s.facts.items()) if k != "warnings_suppressed"],
             local_address=s.local_address or ""))
