@@ -134,9 +134,7 @@ def _apply_limits(max_line: int | None, max_expand: int | None, max_ratio: int |
 
 def _lost_line(summary, verb: str) -> str | None:
     """The one stderr line for an input that lost data part-way, or None."""
-    from .sources import lost_data
-
-    lost = lost_data(summary)
+    lost = summary.lost
     if lost is None:
         return None
     unit = "packets" if summary.is_capture else "lines"

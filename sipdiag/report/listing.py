@@ -59,6 +59,8 @@ def input_json(summary: InputSummary, sip_messages: int) -> dict:
         "packets": summary.packets,
         "sip_messages": sip_messages,
         "warnings": [str(w) for w in summary.warnings],
+        "lost": None if summary.lost is None else {**summary.lost.origin.to_json(), "kind": summary.lost.loss,
+                                                   "warning": str(summary.lost)},
         "facts": dict(summary.facts),
     }
     if summary.link_types:

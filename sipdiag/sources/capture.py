@@ -41,7 +41,7 @@ from typing import Callable, Iterator
 
 from . import core
 from .frame import Endpoint, Frame, InputSummary, Origin
-from .gunzip import damage_of
+from .gunzip import damage_of, limited
 from .hep import Hep3Stream, decode_hep, starts_hep3_stream
 from .linklayer import LINKTYPE_NAMES, SUPPORTED_LINKTYPES
 from .packet import PacketDecoder, Segment
@@ -156,8 +156,8 @@ class CaptureReader:
                                      (Origin(path, frame=number), t, 1, None), t, ack)
                     if chunks:
                         p.stream_frames(chunks)
-                elif kind == 4:  # a file-level warning
-                    summary.warn(Origin(path, frame=ev[1]), ev[2])
+                elif kind == 4:  # a file-level warning: (4, frame, text, lost)
+                    summary.warn(Origin(path, frame=ev[1]), ev[2], loss="damage" if ev[3] else None)
                 else:  # a record for the Python decoder; the scan paused after it
                     _, number, t, linktype, data, orig_len, cut = ev
                     if kind == 3:  # a timestamp resolution beyond 64 bits: Python's big integers
@@ -189,7 +189,8 @@ class CaptureReader:
             if damage and not scanner.stopped_by_damage:
                 last = scanner.last_record
                 summary.warn(Origin(path, frame=last + 1),
-                             f"gzip'd file: {damage}; nothing after frame {last} can be read")
+                             f"gzip'd file: {damage}; nothing after frame {last} can be read",
+                             loss="limit" if limited(fh) else "damage")
             p.end_streams()
             yield from out
             out.clear()
