@@ -23,6 +23,7 @@ from . import __version__
 from .errors import OutputError, SipdiagError, UsageError
 from .inert import inert
 from .jsonout import dumps
+from .report.secrets import shorten
 from .sources import core as capture_core
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -138,7 +139,7 @@ def _lost_line(summary, verb: str) -> str | None:
     if lost is None:
         return None
     unit = "packets" if summary.is_capture else "lines"
-    return f"sipdiag: warning: {lost}; {verb} the {summary.packets} {unit} read"
+    return shorten(f"sipdiag: warning: {lost}; {verb} the {summary.packets} {unit} read")
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -176,7 +177,7 @@ def messages(ctx: click.Context, files: tuple[str, ...], fmt: str, anomalies: bo
     says what was lost), 2 an input could not be read at all or bad usage, 3 internal error.
     """
     from .dissect import read_messages
-    from .report.listing import anomaly_line, input_json, message_json, message_line
+    from .report.listing import anomaly_json, anomaly_line, input_json, message_json, message_line
     from .sip.message import Anomaly, SipMessage
     from .sources import label as input_label
 
@@ -204,9 +205,9 @@ def messages(ctx: click.Context, files: tuple[str, ...], fmt: str, anomalies: bo
                         if anomalies:
                             click.echo(anomaly_line(item, label))
                     elif fmt == "jsonl":
-                        click.echo(dumps({"type": "anomaly", **item.to_json()}))
+                        click.echo(dumps({"type": "anomaly", **anomaly_json(item)}))
                     else:
-                        doc_anomalies.append(item.to_json())
+                        doc_anomalies.append(anomaly_json(item))
         except SipdiagError as exc:
             if ctx.obj.get("debug"):
                 traceback.print_exc()
@@ -221,7 +222,7 @@ def messages(ctx: click.Context, files: tuple[str, ...], fmt: str, anomalies: bo
             click.echo(dumps({"type": "input", **info}))
         if fmt == "text":
             for w in summary.warnings:
-                click.echo(inert(f"sipdiag: warning: {w}"), err=True)
+                click.echo(inert(shorten(f"sipdiag: warning: {w}")), err=True)
             local = f"; logging host {summary.local_address}" if summary.local_address else ""
             click.echo(inert(f"# {label}: {summary.format}, {summary.packets} "
                              f"{'packets' if summary.format.startswith('pcap') else 'lines'}, {count} SIP messages"
@@ -243,8 +244,9 @@ def messages(ctx: click.Context, files: tuple[str, ...], fmt: str, anomalies: bo
               help="Write the report to this file instead of standard output (`-`: standard output). "
                    "Never one of the inputs.")
 @click.option("--redact", is_flag=True,
-              help="Replace addresses, users, phone numbers, domains and names with consistent pseudonyms and "
-                   "drop nonces and digest responses (html and json), so the report can be shared.")
+              help="Replace addresses, users, phone numbers, domains, names, config names and Call-IDs with "
+                   "consistent pseudonyms and drop nonces and digest responses (every format), so the report "
+                   "can be shared.")
 @click.option("-v", "--verbose", is_flag=True, help="Show every flow and each finding's observations.")
 @limit_options
 @click.pass_context
@@ -282,8 +284,6 @@ def analyze(ctx: click.Context, files: tuple[str, ...], fmt: str, output: str | 
     _apply_limits(max_line, max_expand, max_ratio)
     if output == "-":
         output = None
-    if redact and fmt == "text":
-        raise UsageError("--redact works with --format html or --format json")
     if fmt == "html" and not output and sys.stdout.isatty():
         raise UsageError("the HTML report goes to a file: add -o report.html")
     _check_stdin_once(files)
@@ -312,6 +312,7 @@ def analyze(ctx: click.Context, files: tuple[str, ...], fmt: str, output: str | 
     else:
         from rich.console import Console
 
+        from .report.redact import Redactor
         from .report.terminal import renderables
 
         if output:
@@ -319,12 +320,12 @@ def analyze(ctx: click.Context, files: tuple[str, ...], fmt: str, output: str | 
 
             buffer = io.StringIO()
             console = Console(file=buffer, width=110, force_terminal=False)
-            for r in renderables(analysis, findings, verbose):
+            for r in renderables(analysis, findings, verbose, redactor=Redactor() if redact else None):
                 console.print(r)
             _emit(buffer.getvalue(), output, newline=False)
         else:
             console = Console()
-            for r in renderables(analysis, findings, verbose):
+            for r in renderables(analysis, findings, verbose, redactor=Redactor() if redact else None):
                 console.print(r)
     ctx.exit(EXIT_FINDINGS if any(f.severity == "error" for f in findings) else EXIT_OK)
 

@@ -3,10 +3,14 @@
 The output is inert: every string that can hold input data (header values, file names,
 addresses, and the findings' texts, which quote them) goes in as a `Text` built by `_t()`,
 with control characters shown escaped (`inert`) and never read as rich markup; only
-sipdiag's own styles colour the output.
+sipdiag's own styles colour the output. `_t()` also shortens secrets (secrets.py) and, for a
+redacted summary (`--redact`), puts each string through the run's `Redactor`, learnt from the
+analysis as the HTML and JSON reports learn theirs.
 """
 
 from __future__ import annotations
+
+from contextvars import ContextVar
 
 from rich.console import Group
 from rich.panel import Panel
@@ -17,19 +21,32 @@ from ..flow.model import Analysis
 from ..inert import inert
 from ..rules.base import Finding
 from ..rules.verdict import OK_SLUG, Verdict, decide, first_sentence, plural
+from .redact import Redactor, learn_from_analysis
+from .secrets import shorten
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 OUTCOME_STYLE = {"registration-ok": "green", "call-ok": "green", "ok": "green", "unregistered": "green",
                  "in-progress": "dim"}
 
 
+_REDACTOR: ContextVar[Redactor | None] = ContextVar("terminal_redactor", default=None)
+"""The redactor of the summary being built (None: not redacted)."""
+
+
+def _clean(value: str) -> str:
+    """Input-derived text with secrets shortened and, in a redacted summary, pseudonyms."""
+    redactor = _REDACTOR.get()
+    value = shorten(value)
+    return redactor.text(value) if redactor is not None else value
+
+
 def _t(value: object, style: str = "", newlines: bool = False) -> Text:
-    """Input-derived text for a renderable: escaped control characters, no markup."""
-    return Text(inert(value, newlines), style=style)
+    """Input-derived text for a renderable: escaped control characters, no markup, secrets shortened."""
+    return Text(inert(_clean(value) if isinstance(value, str) else value, newlines), style=style)
 
 
 def _evidence(origins) -> str:
-    return inert(", ".join(str(o) for o in origins[:4]) + (" …" if len(origins) > 4 else ""))
+    return inert(_clean(", ".join(str(o) for o in origins[:4]) + (" …" if len(origins) > 4 else "")))
 
 
 MAX_TABLE_ROWS = 12
@@ -39,8 +56,22 @@ MAX_EXAMPLES = 3
 
 
 def renderables(analysis: Analysis, findings: list[Finding], verbose: bool = False,
-                verdicts: list[Verdict] | None = None) -> list:
-    """The summary: inputs, the verdict first, then the other problems, flows, hosts, the rest."""
+                verdicts: list[Verdict] | None = None, redactor: Redactor | None = None) -> list:
+    """The summary: inputs, the verdict first, then the other problems, flows, hosts, the rest;
+    with `redactor`, every address, user, domain, name and Call-ID is a pseudonym."""
+    if redactor is not None:
+        learn_from_analysis(redactor, analysis, findings)
+        redactor.scan_tree(findings)
+        redactor.scan_tree([(h.address, h.user_agents, sorted(h.advertised)) for h in analysis.hosts.values()])
+    token = _REDACTOR.set(redactor)
+    try:
+        return _renderables(analysis, findings, verbose, verdicts)
+    finally:
+        _REDACTOR.reset(token)
+
+
+def _renderables(analysis: Analysis, findings: list[Finding], verbose: bool,
+                 verdicts: list[Verdict] | None) -> list:
     if verdicts is None:
         verdicts = decide(analysis, findings)
     out: list = []
