@@ -17,8 +17,9 @@ harmless text of the same length give the clean reports. In headless Chromium:
 * no resource was fetched (the CSS url() payloads would fetch one);
 * every payload is shown in the page as text.
 
-Both the capture and the pjsip logger log are checked, each alone and with its pjsip.conf, as is
-the triage index page of a folder holding them.
+The capture (with its pjsip.conf, whose dangling aors= name carries one more payload), the
+pjsip logger log, and both together are checked, as are the triage index page of a folder holding
+them and its per-event reports.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ PAYLOADS = {
     "sdp": "</style><script>window.__xss=9</script>",
     "sdp2": "x' style='background:url(https://evil.example/sdp.png)' onfocus='window.__xss=10",
     "log": "<iframe src=javascript:window.__xss=11></iframe>{{7*7}}<a href=javascript:window.__xss=12>x</a>",
+    "config": "<svg/onload=window.__xss=13>",
 }
 
 
@@ -115,6 +117,12 @@ def capture_copy(original: Path, out: Path, p: dict[str, str]) -> Path:
         sec = int(f.time)
         records.append(struct.pack("<IIII", sec, round((f.time - sec) * 1e6), len(frame), len(frame)) + frame)
     out.write_bytes(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1) + b"".join(records))
+    return out
+
+
+def config_copy(original: Path, out: Path, p: dict[str, str]) -> Path:
+    """`original` (pjsip.conf) whose dangling aors= name carries a payload (it is quoted in the fix)."""
+    out.write_text(original.read_text().replace("aors=10000-aor", f"aors=10000-aor{p['config']}"))
     return out
 
 
@@ -210,8 +218,9 @@ def _assert_inert(hostile: dict, clean: dict, shown: list[str]) -> None:
 
 CASES = {
     "capture-register": (lambda d, p: [capture_copy(LAB / "ast-01-aor-404.pcap", d / "c.pcap", p),
-                                       LAB / "asterisk-config" / "pjsip-01-aor-404.conf"],
-                         ["display", "display2", "ua", "server", "callid", "reason", "jsuri"]),
+                                       config_copy(LAB / "asterisk-config" / "pjsip-01-aor-404.conf",
+                                                   d / "pjsip.conf", p)],
+                         ["display", "display2", "ua", "server", "callid", "reason", "jsuri", "config"]),
     "capture-call-sdp": (lambda d, p: [capture_copy(LAB / "lab-06a-call-rejected-486.pcap", d / "c.pcap", p)],
                          ["display", "display2", "ua", "callid", "reason", "jsuri", "sdp", "sdp2"]),
     "pjsip-logger-log": (lambda d, p: [log_copy(LAB / "ast-01-aor-404.pjsip-logger.log", d / "c.log", p)],
