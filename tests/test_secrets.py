@@ -120,3 +120,23 @@ def test_shorten():
     assert shorten("Authorization: Basic dXNlcjpwYXNzd29yZA==") == "Authorization: Basic dXNl…"
     assert shorten_tree({"nonce": "abcdefghijklmnop", "text": ["password=hunter2hunter2"]}) == \
         {"nonce": "abcd…", "text": ["password=hunt…"]}
+
+
+def test_shorten_properties():
+    """On any text: no exception, idempotent, and a secret value written in it does not survive."""
+    from hypothesis import assume, given, settings
+    from hypothesis import strategies as st
+
+    names = st.sampled_from(["response", "nonce", "cnonce", "password", "secret", "md5_cred", "NONCE"])
+    value = st.text(alphabet=st.characters(whitelist_categories=("Ll", "Lu", "Nd")), min_size=12, max_size=40)
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.text(max_size=80), names, st.sampled_from(["=", " = ", '="']), value, st.text(max_size=40))
+    def check(before, name, sep, secret, after):
+        assume(secret not in before + after and secret[:-1] not in before + after)
+        text = f"{before} {name}{sep}{secret}{chr(34) if sep.endswith(chr(34)) else ''}, {after}"
+        once = shorten(text)
+        assert shorten(once) == once
+        assert secret not in once
+
+    check()

@@ -162,16 +162,19 @@ class Redactor:
             return
         parts = re.split(r"([-_.@])", name)
         if len(parts) > 1 and any(p in self.users for p in parts[::2]):
-            self.users[name] = "".join(self.users.get(p, p) if i % 2 == 0 and p in self.users else
-                                       (p if i % 2 or p.lower() in KEEP_WORDS or not p or
-                                        not any(c.isdigit() for c in p) and len(p) <= 4 else self._user_like(p))
-                                       for i, p in enumerate(parts))
+            self.users[name] = "".join(self._config_word(p) if i % 2 == 0 else p for i, p in enumerate(parts))
             return
         self.add_user(name)
 
-    def _user_like(self, part: str) -> str:
-        self.add_user(part)
-        return self.users.get(part, part)
+    def _config_word(self, word: str) -> str:
+        """One word of a config name built from a user: that user's pseudonym; a short generic word
+        ("aor", "auth", "ep") as it is; anything else a user of its own."""
+        if word in self.users:
+            return self.users[word]
+        if not word or word.lower() in KEEP_WORDS or (word.isalpha() and len(word) <= 4):
+            return word
+        self.add_user(word)
+        return self.users.get(word, word)
 
     def add_call_id(self, call_id: str | None) -> None:
         if not call_id:
