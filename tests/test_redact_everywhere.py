@@ -122,7 +122,9 @@ def leaks(text: str, values: dict[str, set[str]]) -> list[tuple[str, str, str]]:
     for kind, vals in values.items():
         for v in sorted(vals):
             if kind in ("user", "config") and v.isdigit() and len(v) <= 3:
-                pattern = rf"(?:sip:|tel:|\"|\[|aors=|auth=|username=|user |extension |AOR |endpoint ){re.escape(v)}(?!\d)"
+                n = re.escape(v)
+                pattern = (rf"(?:sips?:{n}[@;>]|tel:{n}(?!\d)|\"{n}\"|'{n}'|\[{n}\]|&#34;{n}&#34;"
+                           rf"|(?:aors|auth|username)={n}(?![\w.])|(?:user|extension|AOR|aor|endpoint) {n}(?![\w.]))")
             elif kind == "address":
                 pattern = rf"(?<![\d.]){re.escape(v)}(?!\d|\.\d)"
             elif kind == "host":
