@@ -5,7 +5,8 @@ event with an error verdict or that could not be analysed (triage); 2 = bad inpu
 (a file that cannot be read at all, an unknown option, a report that cannot be written);
 3 = internal error. An input damaged part-way (cut short, a limit reached) is analysed as far as it
 could be read, with one line on stderr saying what was lost and where, and the exit code follows
-the findings. `--debug` adds the traceback, never changes the code. Everything printed that comes
+the findings; a capture damaged before its first packet is one that cannot be read at all (2). Both
+come from the reader's own account of the loss (`InputSummary.lost`). `--debug` adds the traceback, never changes the code. Everything printed that comes
 from an input passes through `inert`.
 """
 
@@ -174,7 +175,8 @@ def messages(ctx: click.Context, files: tuple[str, ...], fmt: str, anomalies: bo
     standard input. Control characters from the input are shown escaped (\\x1b).
 
     Exit status: 0 listed (inputs damaged part-way included: one warning line on stderr each
-    says what was lost), 2 an input could not be read at all or bad usage, 3 internal error.
+    says what was lost), 2 an input could not be read at all (a capture damaged before its
+    first packet included) or bad usage, 3 internal error.
     """
     from .dissect import read_messages
     from .report.listing import anomaly_json, anomaly_line, input_json, message_json, message_line
@@ -276,7 +278,8 @@ def analyze(ctx: click.Context, files: tuple[str, ...], fmt: str, output: str | 
 
     An input damaged part-way (cut short, a broken record, a limit reached) is analysed as far as
     it could be read; one warning line per such input on stderr says what was lost and where, and
-    the exit status follows the findings.
+    the exit status follows the findings. A capture damaged before its first packet is one that
+    cannot be read at all.
     """
     from .analysis import analyze_paths
     from .rules import run_rules

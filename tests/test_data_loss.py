@@ -107,3 +107,31 @@ def test_the_words_of_a_warning_do_not_make_it_a_loss():
         full.warn(Origin("y.pcap", frame=n), "noise")
     full.warn(Origin("y.pcap", frame=301), "cut", loss="damage")
     assert full.lost is not None and full.lost.origin.frame == 301
+
+
+NOTHING_READ = [
+    ("first.pcap", lambda d: d[:32] + b"\xff\xff\xff\x7f" + d[36:], "damaged packet header"),
+    ("header-cut.pcap", lambda d: d[:34], "file is cut short inside a packet header (10 of 16 bytes)"),
+]
+
+
+@pytest.mark.parametrize("pure", [False, True], ids=["default-core", "pure"])
+@pytest.mark.parametrize("name, damage, words", NOTHING_READ, ids=[c[0] for c in NOTHING_READ])
+def test_an_input_damaged_before_its_first_packet_cannot_be_read_at_all(name, damage, words, pure, tmp_path,
+                                                                        monkeypatch):
+    """Exit 2 and one error line, as for an input that cannot be read at all, not an "ok" verdict
+    on nothing: the reader's loss at frame 1 with no packet read says so."""
+    if pure:
+        monkeypatch.setenv("SIPDIAG_PURE", "1")
+    path = tmp_path / name
+    path.write_bytes(damage(PCAP.read_bytes()))
+    for fmt in ("text", "json", "html"):
+        result = CliRunner().invoke(main, ["analyze", "--format", fmt, "-o", str(tmp_path / "out"), str(path)])
+        assert result.exit_code == 2, result.output
+        assert result.stderr.splitlines() == [f"sipdiag: error: {path}: {words}" + result.stderr.split(words)[1].rstrip()]
+        assert result.stderr.rstrip().endswith(", at frame 1; nothing could be read")
+        assert not (tmp_path / "out").exists()
+    listing = CliRunner().invoke(main, ["messages", "--format", "json", str(PCAP), str(path)])
+    assert listing.exit_code == 2
+    assert len(json.loads(listing.stdout)["messages"]) == 10  # the good file is still listed
+    assert listing.stderr.splitlines()[-1].endswith("; nothing could be read")

@@ -39,6 +39,7 @@ from __future__ import annotations
 import socket
 from typing import Callable, Iterator
 
+from ..errors import InputError
 from . import core
 from .frame import Endpoint, Frame, InputSummary, Origin
 from .gunzip import damage_of, limited
@@ -96,6 +97,10 @@ class CaptureReader:
         if self._gzipped:
             self.summary.format += "+gzip"
         pipeline.summarize()
+        lost = self.summary.lost
+        if lost is not None and not self.summary.packets:
+            # damage before the first packet (a broken first record header): nothing was read
+            raise InputError(self.path, f"{lost.text}, at frame {lost.origin.frame or 1}; nothing could be read")
 
     def _read_pure(self, p: _Pipeline) -> Iterator[Frame]:
         summary = self.summary
