@@ -25,9 +25,9 @@ with atheris.instrument_imports():
 def test_one_input(data: bytes) -> None:
     try:
         source = open_data("fuzz.bin", data)
+        items = list(dissect(source))  # a capture damaged before its first packet ends in InputError
     except InputError:
         return
-    items = list(dissect(source))
     analysis = build_analysis([(source.summary, items)])
     findings = run_rules(analysis)
     if any(f.code == "SD900" for f in findings):

@@ -5,7 +5,8 @@ event with an error verdict or that could not be analysed (triage); 2 = bad inpu
 (a file that cannot be read at all, an unknown option, a report that cannot be written);
 3 = internal error. An input damaged part-way (cut short, a limit reached) is analysed as far as it
 could be read, with one line on stderr saying what was lost and where, and the exit code follows
-the findings. `--debug` adds the traceback, never changes the code. Everything printed that comes
+the findings; a capture damaged before its first packet is one that cannot be read at all (2). Both
+come from the reader's own account of the loss (`InputSummary.lost`). `--debug` adds the traceback, never changes the code. Everything printed that comes
 from an input passes through `inert`.
 """
 
@@ -23,6 +24,7 @@ from . import __version__
 from .errors import OutputError, SipdiagError, UsageError
 from .inert import inert
 from .jsonout import dumps
+from .report.secrets import shorten
 from .sources import core as capture_core
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -134,13 +136,11 @@ def _apply_limits(max_line: int | None, max_expand: int | None, max_ratio: int |
 
 def _lost_line(summary, verb: str) -> str | None:
     """The one stderr line for an input that lost data part-way, or None."""
-    from .sources import lost_data
-
-    lost = lost_data(summary)
+    lost = summary.lost
     if lost is None:
         return None
     unit = "packets" if summary.is_capture else "lines"
-    return f"sipdiag: warning: {lost}; {verb} the {summary.packets} {unit} read"
+    return shorten(f"sipdiag: warning: {lost}; {verb} the {summary.packets} {unit} read")
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -175,10 +175,11 @@ def messages(ctx: click.Context, files: tuple[str, ...], fmt: str, anomalies: bo
     standard input. Control characters from the input are shown escaped (\\x1b).
 
     Exit status: 0 listed (inputs damaged part-way included: one warning line on stderr each
-    says what was lost), 2 an input could not be read at all or bad usage, 3 internal error.
+    says what was lost), 2 an input could not be read at all (a capture damaged before its
+    first packet included) or bad usage, 3 internal error.
     """
     from .dissect import read_messages
-    from .report.listing import anomaly_line, input_json, message_json, message_line
+    from .report.listing import anomaly_json, anomaly_line, input_json, message_json, message_line
     from .sip.message import Anomaly, SipMessage
     from .sources import label as input_label
 
@@ -206,9 +207,9 @@ def messages(ctx: click.Context, files: tuple[str, ...], fmt: str, anomalies: bo
                         if anomalies:
                             click.echo(anomaly_line(item, label))
                     elif fmt == "jsonl":
-                        click.echo(dumps({"type": "anomaly", **item.to_json()}))
+                        click.echo(dumps({"type": "anomaly", **anomaly_json(item)}))
                     else:
-                        doc_anomalies.append(item.to_json())
+                        doc_anomalies.append(anomaly_json(item))
         except SipdiagError as exc:
             if ctx.obj.get("debug"):
                 traceback.print_exc()
@@ -223,7 +224,7 @@ def messages(ctx: click.Context, files: tuple[str, ...], fmt: str, anomalies: bo
             click.echo(dumps({"type": "input", **info}))
         if fmt == "text":
             for w in summary.warnings:
-                click.echo(inert(f"sipdiag: warning: {w}"), err=True)
+                click.echo(inert(shorten(f"sipdiag: warning: {w}")), err=True)
             local = f"; logging host {summary.local_address}" if summary.local_address else ""
             click.echo(inert(f"# {label}: {summary.format}, {summary.packets} "
                              f"{'packets' if summary.format.startswith('pcap') else 'lines'}, {count} SIP messages"
@@ -245,8 +246,9 @@ def messages(ctx: click.Context, files: tuple[str, ...], fmt: str, anomalies: bo
               help="Write the report to this file instead of standard output (`-`: standard output). "
                    "Never one of the inputs.")
 @click.option("--redact", is_flag=True,
-              help="Replace addresses, users, phone numbers, domains and names with consistent pseudonyms and "
-                   "drop nonces and digest responses (html and json), so the report can be shared.")
+              help="Replace addresses, users, phone numbers, domains, names, config names and Call-IDs with "
+                   "consistent pseudonyms and drop nonces and digest responses (every format), so the report "
+                   "can be shared.")
 @click.option("-v", "--verbose", is_flag=True, help="Show every flow and each finding's observations.")
 @limit_options
 @click.pass_context
@@ -276,7 +278,8 @@ def analyze(ctx: click.Context, files: tuple[str, ...], fmt: str, output: str | 
 
     An input damaged part-way (cut short, a broken record, a limit reached) is analysed as far as
     it could be read; one warning line per such input on stderr says what was lost and where, and
-    the exit status follows the findings.
+    the exit status follows the findings. A capture damaged before its first packet is one that
+    cannot be read at all.
     """
     from .analysis import analyze_paths
     from .rules import run_rules
@@ -284,8 +287,6 @@ def analyze(ctx: click.Context, files: tuple[str, ...], fmt: str, output: str | 
     _apply_limits(max_line, max_expand, max_ratio)
     if output == "-":
         output = None
-    if redact and fmt == "text":
-        raise UsageError("--redact works with --format html or --format json")
     if fmt == "html" and not output and sys.stdout.isatty():
         raise UsageError("the HTML report goes to a file: add -o report.html")
     _check_stdin_once(files)
@@ -314,6 +315,7 @@ def analyze(ctx: click.Context, files: tuple[str, ...], fmt: str, output: str | 
     else:
         from rich.console import Console
 
+        from .report.redact import Redactor
         from .report.terminal import renderables
 
         if output:
@@ -321,12 +323,12 @@ def analyze(ctx: click.Context, files: tuple[str, ...], fmt: str, output: str | 
 
             buffer = io.StringIO()
             console = Console(file=buffer, width=110, force_terminal=False)
-            for r in renderables(analysis, findings, verbose):
+            for r in renderables(analysis, findings, verbose, redactor=Redactor() if redact else None):
                 console.print(r)
             _emit(buffer.getvalue(), output, newline=False)
         else:
             console = Console()
-            for r in renderables(analysis, findings, verbose):
+            for r in renderables(analysis, findings, verbose, redactor=Redactor() if redact else None):
                 console.print(r)
     ctx.exit(EXIT_FINDINGS if any(f.severity == "error" for f in findings) else EXIT_OK)
 

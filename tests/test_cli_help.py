@@ -40,8 +40,10 @@ def test_exit_codes_are_documented_alike():
                  "3 internal error"):
         assert line in text
     assert "analysed as far as it could be read" in text and "the exit status follows the findings" in text
+    assert "A capture damaged before its first packet is one that cannot be read at all" in " ".join(text.split())
     readme = " ".join(README.split())
     assert "the exit status follows the findings (0 or 1)" in readme
+    assert "A capture damaged before its first packet could be read" in readme
     assert "2 an input that cannot be read at all, bad usage, or a report that cannot be written" in readme
     assert "the exit status stays the same" in readme
 

@@ -74,16 +74,20 @@ def _snapshot(path: Path | str, pure: bool, keep, chunk: int | None = None, monk
         except InputError as exc:
             return ("InputError", str(exc))
         reader.datagram_filter = keep
-        frames = [
-            (f.origin, _time(f.time), f.src, f.dst, f.transport, f.payload, f.stream, f.gap_before,
-             f.end_of_stream, f.ip_fragments, f.tunnel, f.whole_message, f.direction)
-            for f in reader
-        ]
+        try:
+            frames = [
+                (f.origin, _time(f.time), f.src, f.dst, f.transport, f.payload, f.stream, f.gap_before,
+                 f.end_of_stream, f.ip_fragments, f.tunnel, f.whole_message, f.direction)
+                for f in reader
+            ]
+        except InputError as exc:  # damaged before the first packet: nothing could be read
+            s = reader.summary
+            return ("InputError", str(exc), [(w.origin, w.text, w.loss) for w in s.warnings])
         assert reader.core == ("pure-python" if pure else "rust")
         s = reader.summary
         summary = (
             s.format, s.packets, sorted(s.link_types), _time(s.first_time), _time(s.last_time),
-            [(w.origin, w.text) for w in s.warnings], list(s.facts.items()), list(s.rtp_flows.items()),
+            [(w.origin, w.text, w.loss) for w in s.warnings], list(s.facts.items()), list(s.rtp_flows.items()),
             [(k, sorted(v)) for k, v in s.rtp_payload_types.items()], s.rtp_untracked_packets,
         )
         return frames, summary

@@ -167,8 +167,9 @@ def test_cli_writes_html_and_exit_code_follows_findings(tmp_path):
     result = CliRunner().invoke(main, ["analyze", str(AST01), "--format", "html", "-o", str(out)])
     assert result.exit_code == 1, result.output
     assert parse(out.read_text(encoding="utf-8")).root.find("h1") is not None
-    result = CliRunner().invoke(main, ["analyze", str(AST01), "--redact"])
-    assert result.exit_code == 2 and "--redact" in result.output
+    result = CliRunner().invoke(main, ["analyze", str(AST01), "--redact"])  # the terminal summary, redacted
+    assert result.exit_code == 1 and "aor-not-found" in result.stdout
+    assert "10000" not in result.stdout and "192.0.2.30" not in result.stdout and "user1" in result.stdout
 
 
 # ------------------------------------------------------------------------- hostile input

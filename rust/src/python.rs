@@ -5,7 +5,7 @@
 //!   (1, frame, time, src, sport, dst, dport, seq, ack, flags, payload)     a TCP segment
 //!   (2, frame, time, linktype, data, orig_len, cut)                        a record for Python
 //!   (3, frame, (ticks, base, exp, offset), linktype, data, orig_len, cut)  same, time for Python
-//!   (4, frame or None, text)                                               a file-level warning
+//!   (4, frame or None, text, lost)                                         a file-level warning
 //! Address strings are cached, so the many packets of one host share one `str`.
 
 use std::collections::HashMap;
@@ -87,8 +87,8 @@ impl Events for ToPython<'_, '_> {
         }
     }
 
-    fn warn(&mut self, frame: Option<u64>, text: String) {
-        self.push((4u8, frame, text));
+    fn warn(&mut self, frame: Option<u64>, text: String, lost: bool) {
+        self.push((4u8, frame, text, lost));
     }
 }
 

@@ -38,7 +38,7 @@ pub trait Events {
     );
     /// A record for the Python decoder (it also does the link-type bookkeeping for it).
     fn raw(&mut self, rec: &Record<'_>);
-    fn warn(&mut self, frame: Option<u64>, text: String);
+    fn warn(&mut self, frame: Option<u64>, text: String, lost: bool);
 }
 
 /// RFC 3550 §5.1 version 2, not RTCP (RFC 5761 §4: packet types 200-204), between ports that
@@ -132,8 +132,8 @@ impl<E: Events> Sink for PerRecord<'_, E> {
         self.paused
     }
 
-    fn warn(&mut self, frame: Option<u64>, text: String) {
-        self.events.warn(frame, text);
+    fn warn(&mut self, frame: Option<u64>, text: String, lost: bool) {
+        self.events.warn(frame, text, lost);
     }
 
     fn record(&mut self, rec: Record<'_>) {

@@ -39,9 +39,11 @@ pub struct Record<'a> {
 }
 
 /// Where the walk delivers records and file-level warnings (frame None: the whole file).
+/// `lost`: the warning says input was lost there (a cut or damaged record, the rest of the file),
+/// the fact Python keeps in `InputWarning.loss`. Every warning of the walk says so today.
 pub trait Sink {
     fn record(&mut self, rec: Record<'_>);
-    fn warn(&mut self, frame: Option<u64>, text: String);
+    fn warn(&mut self, frame: Option<u64>, text: String, lost: bool);
     /// True when the walk must return after the current unit (the caller resumes it later).
     fn paused(&self) -> bool {
         false
@@ -251,7 +253,7 @@ impl Walker {
             if !eof {
                 return None;
             }
-            sink.warn(None, "pcap file header is truncated: no packets".to_string());
+            sink.warn(None, "pcap file header is truncated: no packets".to_string(), true);
             self.state = State::Done;
             return None;
         }
@@ -275,6 +277,7 @@ impl Walker {
                 sink.warn(
                     Some(self.number + 1),
                     format!("file is cut short inside a packet header ({} of 16 bytes)", b.len()),
+                    true,
                 );
             }
             return None;
@@ -289,6 +292,7 @@ impl Walker {
             sink.warn(
                 Some(number),
                 format!("damaged packet header (captured length {incl} bytes); stopped reading here"),
+                true,
             );
             self.stopped_by_damage = true;
             self.state = State::Done;
@@ -307,6 +311,7 @@ impl Walker {
             sink.warn(
                 Some(number),
                 format!("file is cut short in the middle of a packet ({} of {} bytes)", data.len(), incl),
+                true,
             );
         }
         let time = Time::Seconds(sec as f64 + frac as f64 / units as f64);
@@ -323,7 +328,7 @@ impl Walker {
         let State::Pcapng { big, .. } = self.state else { return None };
         if b.len() < 8 {
             if eof && !b.is_empty() {
-                sink.warn(Some(self.number + 1), "file is cut short inside a block header".to_string());
+                sink.warn(Some(self.number + 1), "file is cut short inside a block header".to_string(), true);
             }
             return None;
         }
@@ -336,7 +341,7 @@ impl Walker {
                 Some([0x4d, 0x3c, 0x2b, 0x1a]) => false,
                 Some([0x1a, 0x2b, 0x3c, 0x4d]) => true,
                 _ => {
-                    sink.warn(Some(self.number + 1), "damaged pcapng section header; stopped".to_string());
+                    sink.warn(Some(self.number + 1), "damaged pcapng section header; stopped".to_string(), true);
                     self.stopped_by_damage = bom.is_some();
                     self.state = State::Done;
                     return None;
@@ -344,14 +349,14 @@ impl Walker {
             };
             let total = u32_at(b, 4, big)? as u64;
             if total < 28 || total % 4 != 0 || total > MAX_RECORD {
-                sink.warn(Some(self.number + 1), "damaged pcapng section header; stopped".to_string());
+                sink.warn(Some(self.number + 1), "damaged pcapng section header; stopped".to_string(), true);
                 self.stopped_by_damage = true;
                 self.state = State::Done;
                 return None;
             }
             if (b.len() as u64) < total {
                 if eof {
-                    sink.warn(Some(self.number + 1), "file is cut short inside a section header".to_string());
+                    sink.warn(Some(self.number + 1), "file is cut short inside a section header".to_string(), true);
                     self.state = State::Done;
                 }
                 return None;
@@ -365,6 +370,7 @@ impl Walker {
             sink.warn(
                 Some(self.number + 1),
                 format!("damaged pcapng block (type {btype:#x}, length {total}); stopped reading here"),
+                true,
             );
             self.stopped_by_damage = true;
             self.state = State::Done;
@@ -392,7 +398,7 @@ impl Walker {
         }
         if truncated {
             if !is_packet {
-                sink.warn(Some(self.number + 1), "file is cut short inside a block".to_string());
+                sink.warn(Some(self.number + 1), "file is cut short inside a block".to_string(), true);
             }
             self.state = State::Done;
             return None;
@@ -411,7 +417,7 @@ impl Walker {
                 } else {
                     "simple packet block without an interface description"
                 };
-                sink.warn(Some(number), text.to_string());
+                sink.warn(Some(number), text.to_string(), true);
                 return;
             }
             let iface = interfaces[0];
@@ -423,6 +429,7 @@ impl Walker {
                 sink.warn(
                     Some(number),
                     format!("file is cut short in the middle of a packet ({} of {} bytes)", data.len(), captured),
+                    true,
                 );
             }
             self.last_record = number;
@@ -431,7 +438,7 @@ impl Walker {
         }
         if body.len() < 20 {
             let text = if cut { "file is cut short in the middle of a packet" } else { "damaged packet block" };
-            sink.warn(Some(number), text.to_string());
+            sink.warn(Some(number), text.to_string(), true);
             return;
         }
         let if_id = if btype == 6 { u32_at(body, 0, big).unwrap_or(0) } else { u16_at(body, 0, big).unwrap_or(0) as u32 };
@@ -442,7 +449,7 @@ impl Walker {
         let end = 20usize.saturating_add(cap_len).min(body.len());
         let data = &body[20..end];
         let Some(iface) = interfaces.get(if_id as usize).copied() else {
-            sink.warn(Some(number), format!("packet names interface {if_id}, which the file never described"));
+            sink.warn(Some(number), format!("packet names interface {if_id}, which the file never described"), true);
             return;
         };
         let ticks = (ts_hi << 32) | ts_lo;
@@ -456,7 +463,7 @@ impl Walker {
             } else {
                 format!("damaged packet block: {} bytes announced, {} present", cap_len, data.len())
             };
-            sink.warn(Some(number), text);
+            sink.warn(Some(number), text, true);
         }
         self.last_record = number;
         sink.record(Record { number, time, linktype: iface.linktype, data, orig_len, cut });

@@ -31,7 +31,8 @@ impl Events for Collect {
             _ => self.0.push(Ev::Raw(r.number, r.linktype, r.data.len(), r.cut)),
         }
     }
-    fn warn(&mut self, f: Option<u64>, text: String) {
+    fn warn(&mut self, f: Option<u64>, text: String, lost: bool) {
+        assert!(lost, "every warning of the walk says that input was lost: {text}");
         self.0.push(Ev::Warn(f, text));
     }
 }

@@ -3,6 +3,7 @@
 The template gets a `ReportView` (viewmodel.py) and only lays it out. The stylesheet and the
 small script are inlined; a Content-Security-Policy in the page allows no network at all and
 only this script (by its SHA-256), so even a string that escaped escaping could not run.
+Digest responses, nonces and passwords are never shown in full (secrets.py), redacted or not.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from markupsafe import Markup
 from ..flow.model import Analysis
 from ..rules.base import Finding
 from .redact import Redactor
+from .secrets import shorten_tree
 from .viewmodel import ReportView, build_view
 
 
@@ -38,6 +40,8 @@ def _asset(name: str) -> str:
 
 
 def render_view(view: ReportView) -> str:
+    """The page for a view model; secrets from the input are shortened first (secrets.py)."""
+    shorten_tree(view)
     script = _asset("report.js")
     digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
     csp = (f"default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{digest}'; img-src 'none'; "

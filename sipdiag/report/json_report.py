@@ -1,4 +1,5 @@
-"""Analysis + findings → the `sipdiag.analysis/2` JSON document (see docs/json-schema.md)."""
+"""Analysis + findings → the `sipdiag.analysis/2` JSON document (see docs/json-schema.md); secrets
+from the input (digest responses, nonces, passwords) shortened, as in every output (secrets.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from ..flow.model import Analysis, Flow, Host
 from ..rules.base import Finding
 from ..rules.verdict import Verdict, decide
 from .listing import input_json
+from .secrets import shorten_tree
 
 SCHEMA = "sipdiag.analysis/2"
 
@@ -67,7 +69,7 @@ def analysis_json(analysis: Analysis, findings: list[Finding], verdicts: list[Ve
     if verdicts is None:
         verdicts = decide(analysis, findings)
     ids = {id(f): f"f{i}" for i, f in enumerate(findings, 1)}
-    return {
+    return shorten_tree({
         "schema": SCHEMA,
         "inputs": [input_json(s, per_input.get(s.path, 0)) for s in analysis.inputs],
         "summary": {
@@ -84,4 +86,4 @@ def analysis_json(analysis: Analysis, findings: list[Finding], verdicts: list[Ve
         "flows": [flow_json(f, analysis) for f in analysis.flows],
         "findings": [{"id": ids[id(f)], **f.to_json()} for f in findings],
         "anomalies": [a.to_json() for a in analysis.anomalies],
-    }
+    })

@@ -15,6 +15,13 @@ to each string:
 * users and phone numbers: user1, user2... (digit strings of 7+ digits stay digit strings of
   the same length, starting 555); domains: domain-a.example, ...; display names: Name A, ...;
   MAC addresses and UUIDs: numbered placeholders; input file names: input-1.pcap, ...
+* names from the PBX configuration (the endpoint, aor, auth, identify and registration sections,
+  and the names their options list: aors=, auth=, username=, ...) are users too, so a config
+  excerpt, a fix and a sentence such as "the configured AORs are …" use the trace's pseudonyms;
+  a name built from a user ("10000-aor") keeps its shape ("user1-aor").
+* Call-IDs: callid-1, ... (the part before "@"; the host after it is a domain or an address);
+  From/To tags: tag-1, ... Values of 6 characters or more are replaced wherever they occur,
+  shorter ones after "Call-ID:", "i:" and "tag=", and a string that is a whole Call-ID or tag.
 * digest response, nonce, cnonce, opaque, nextnonce, rspauth and password-like values become
   "[redacted]".
 
@@ -96,6 +103,10 @@ class Redactor:
         """/24s the trace shows on the private side of a NAT, whatever their RFC class (labs use
         TEST-NET addresses for LANs too): they get private pseudonyms."""
         self._names_re: re.Pattern | None = None
+        self.ids: dict[str, str] = {}
+        """Call-IDs (their part before "@") and tags → pseudonyms."""
+        self._ids_re: re.Pattern | None = None
+        self._short_ids_re: re.Pattern | None = None
 
     # -- learning ---------------------------------------------------------------------------
     def add_user(self, user: str | None) -> None:
@@ -110,7 +121,7 @@ class Redactor:
             body = "555" + str(n).zfill(len(digits) - 3)
             self.users[user] = ("+" if user.startswith("+") else "") + body
         else:
-            n = sum(1 for v in self.users.values() if v.startswith("user")) + 1
+            n = sum(1 for v in self.users.values() if re.fullmatch(r"user\d+", v)) + 1
             self.users[user] = f"user{n}"
 
     def add_domain(self, host: str | None) -> None:
@@ -141,6 +152,63 @@ class Redactor:
         n = len(self.names)
         self.names[name] = "Name " + (chr(ord("A") + n) if n < 26 else str(n + 1))
         self._names_re = None
+
+    def add_config_name(self, name: str | None) -> None:
+        """A name from the PBX configuration (a section, an aors= item): a user, shaped like its user."""
+        if not name:
+            return
+        name = name.strip()
+        if not name or name in self.users or name.lower() in KEEP_WORDS or not TOKEN.fullmatch(name):
+            return
+        parts = re.split(r"([-_.@])", name)
+        if len(parts) > 1 and any(p in self.users for p in parts[::2]):
+            self.users[name] = "".join(self._config_word(p) if i % 2 == 0 else p for i, p in enumerate(parts))
+            return
+        self.add_user(name)
+
+    def _config_word(self, word: str) -> str:
+        """One word of a config name built from a user: that user's pseudonym; a short generic word
+        ("aor", "auth", "ep") as it is; anything else a user of its own."""
+        if word in self.users:
+            return self.users[word]
+        if not word or word.lower() in KEEP_WORDS or (word.isalpha() and len(word) <= 4):
+            return word
+        self.add_user(word)
+        return self.users.get(word, word)
+
+    def add_call_id(self, call_id: str | None) -> None:
+        if not call_id:
+            return
+        local, _, host = call_id.strip().partition("@")
+        if host and not IPV4.fullmatch(host):
+            self.add_domain(host)
+        if local and local not in self.ids and not UUID.fullmatch(local):
+            self.ids[local] = f"callid-{sum(1 for v in self.ids.values() if v.startswith('callid-')) + 1}"
+            self._ids_re = self._short_ids_re = None
+
+    def add_tag(self, tag: str | None) -> None:
+        if tag and tag not in self.ids:
+            n = sum(1 for v in self.ids.values() if v.startswith(("tag-", "z9hG4bK-tag-"))) + 1
+            # a UA that reuses its branch as its tag: the pseudonym keeps RFC 3261's magic cookie
+            self.ids[tag] = f"z9hG4bK-tag-{n}" if tag.startswith("z9hG4bK") else f"tag-{n}"
+            self._ids_re = self._short_ids_re = None
+
+    def _ids(self, text: str) -> str:
+        if text in self.ids:
+            return self.ids[text]
+        if "@" in text and text.partition("@")[0] in self.ids and " " not in text:
+            local, _, host = text.partition("@")
+            return f"{self.ids[local]}@{host}"
+        if self._ids_re is None:
+            long = sorted((v for v in self.ids if len(v) >= 6), key=len, reverse=True)
+            short = sorted((v for v in self.ids if len(v) < 6), key=len, reverse=True)
+            self._ids_re = re.compile(r"(?<![\w.+\-])(" + "|".join(map(re.escape, long)) + r")(?![\w+\-])") \
+                if long else re.compile(r"(?!x)x")
+            self._short_ids_re = re.compile(r"(?i)((?:\btag=|\bcall-id:[ \t]*|^i:[ \t]*|\bi:[ \t]*))("
+                                            + "|".join(map(re.escape, short)) + r")(?![\w+\-])", re.M) \
+                if short else re.compile(r"(?!x)x")
+        text = self._ids_re.sub(lambda m: self.ids[m.group(1)], text)
+        return self._short_ids_re.sub(lambda m: m.group(1) + self.ids[m.group(2)], text)
 
     def add_secret(self, value: str | None) -> None:
         if value and len(value) >= 6:
@@ -196,6 +264,8 @@ class Redactor:
                 alts = sorted(self.names, key=len, reverse=True)
                 self._names_re = re.compile("|".join(re.escape(a) for a in alts))
             text = self._names_re.sub(lambda m: self.names[m.group(0)], text)
+        if self.ids:
+            text = self._ids(text)
         text = MAC.sub(lambda m: self._mac(m.group(1)), text)
         text = UUID.sub(lambda m: self._uuid(m.group(1)), text)
         text = IPV6.sub(self._ipv6_sub, text)
@@ -363,6 +433,13 @@ def _strings(obj: Any) -> Iterable[str]:
             yield from _strings(v)
 
 
+TAG = re.compile(r"(?i);\s*tag=([^;>,\s]+)")
+CONFIG_ACCOUNT_TYPES = frozenset({"endpoint", "aor", "auth", "identify", "registration"})
+"""Config sections whose names name accounts (users); transports, systems and globals are kept."""
+CONFIG_NAME_OPTIONS = ("aors", "auth", "outbound_auth", "username", "endpoint", "mailboxes", "from_user",
+                       "voicemail_extension", "aor", "outbound_auth")
+CONFIG_URI_OPTIONS = ("contact", "server_uri", "client_uri", "outbound_proxy", "from_uri")
+
 URI_HEADERS = ("From", "To", "Contact", "P-Asserted-Identity", "P-Preferred-Identity", "Remote-Party-ID",
                "Diversion", "Refer-To", "Referred-By", "History-Info", "Reply-To", "P-Called-Party-ID",
                "Route", "Record-Route", "Path", "Service-Route")
@@ -417,8 +494,12 @@ def learn_from_analysis(redactor: Redactor, analysis, findings=()) -> Redactor:
                 uri = parse_uri(creds.get("uri"))
                 if uri is not None:
                     redactor.add_user(uri.user)
-        if msg.call_id and "@" in msg.call_id:
-            redactor.add_domain(msg.call_id.rsplit("@", 1)[1])
+        redactor.add_call_id(msg.call_id)
+        for hname in ("From", "To"):
+            value = msg.header(hname)
+            tag = TAG.search(value) if value else None
+            if tag:
+                redactor.add_tag(tag.group(1))
         sdp = msg.sdp
         if sdp is not None:
             if sdp.origin_address:
@@ -429,6 +510,27 @@ def learn_from_analysis(redactor: Redactor, analysis, findings=()) -> Redactor:
                 redactor.add_name(value.strip())
         raw = msg.raw.decode("utf-8", "replace")
         redactor.scan(raw)
+    config = getattr(analysis, "config", None)
+    for obj in getattr(config, "objects", ()):
+        if obj.type in CONFIG_ACCOUNT_TYPES:
+            redactor.add_config_name(obj.name)
+            for option in CONFIG_NAME_OPTIONS:
+                for value in obj.values(option):
+                    redactor.add_config_name(value)
+        for option in CONFIG_URI_OPTIONS:
+            uri = parse_uri(obj.options.get(option))
+            if uri is not None:
+                redactor.add_user(uri.user)
+                if not uri.host_is_ip:
+                    redactor.add_domain(uri.bare_host)
+        for option in ("realm", "from_domain"):
+            if "." in obj.options.get(option, ""):
+                redactor.add_domain(obj.options[option])
+    for aor, contact, _origin in getattr(config, "contacts", ()):
+        redactor.add_config_name(aor)
+        uri = parse_uri(contact)
+        if uri is not None:
+            redactor.add_user(uri.user)
     for fact in getattr(analysis, "log_facts", []):
         for key in ("endpoint", "aor"):
             redactor.add_user(fact.fields.get(key))
@@ -452,6 +554,10 @@ JSON_STRUCTURAL_KEYS = frozenset({
 """Keys of the sipdiag.analysis/2 document whose values are vocabulary or ids, never capture data."""
 
 
+JSON_USER_KEYS = frozenset({"aor", "aors", "endpoint", "log_aor", "auth", "extension", "user", "username"})
+"""Keys whose whole value is a user or config name (a short one is only known to be a user here)."""
+
+
 def redact_json(document: Any, analysis, findings=()) -> Any:
     """The JSON report with the same pseudonyms as the HTML report would use."""
     redactor = learn_from_analysis(Redactor(), analysis, findings)
@@ -460,6 +566,9 @@ def redact_json(document: Any, analysis, findings=()) -> Any:
     def walk(obj: Any, key: str | None = None) -> Any:
         if key in JSON_STRUCTURAL_KEYS and not isinstance(obj, (dict, list)):
             return obj
+        if isinstance(obj, str) and obj in redactor.users and key is not None \
+                and (key.endswith(("user", "username")) or key in JSON_USER_KEYS):
+            return redactor.users[obj]  # a whole value that is a user, however short ("401")
         if isinstance(obj, str):
             return redactor.text(obj)
         if isinstance(obj, list):

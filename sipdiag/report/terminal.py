@@ -3,10 +3,14 @@
 The output is inert: every string that can hold input data (header values, file names,
 addresses, and the findings' texts, which quote them) goes in as a `Text` built by `_t()`,
 with control characters shown escaped (`inert`) and never read as rich markup; only
-sipdiag's own styles colour the output.
+sipdiag's own styles colour the output. `_t()` also shortens secrets (secrets.py) and, for a
+redacted summary (`--redact`), puts each string through the run's `Redactor`, learnt from the
+analysis as the HTML and JSON reports learn theirs.
 """
 
 from __future__ import annotations
+
+from contextvars import ContextVar
 
 from rich.console import Group
 from rich.panel import Panel
@@ -17,15 +21,28 @@ from ..flow.model import Analysis
 from ..inert import inert
 from ..rules.base import Finding
 from ..rules.verdict import OK_SLUG, Verdict, decide, first_sentence, plural
+from .redact import Redactor, learn_from_analysis
+from .secrets import shorten
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 OUTCOME_STYLE = {"registered": "green", "answered": "green", "unregistered": "green",
                  "in-progress": "dim", "cancelled": "dim"}
 
 
+_REDACTOR: ContextVar[Redactor | None] = ContextVar("terminal_redactor", default=None)
+"""The redactor of the summary being built (None: not redacted)."""
+
+
+def _clean(value: str) -> str:
+    """Input-derived text with secrets shortened and, in a redacted summary, pseudonyms."""
+    redactor = _REDACTOR.get()
+    value = shorten(value)
+    return redactor.text(value) if redactor is not None else value
+
+
 def _t(value: object, style: str = "", newlines: bool = False) -> Text:
-    """Input-derived text for a renderable: escaped control characters, no markup."""
-    return Text(inert(value, newlines), style=style)
+    """Input-derived text for a renderable: escaped control characters, no markup, secrets shortened."""
+    return Text(inert(_clean(value) if isinstance(value, str) else value, newlines), style=style)
 
 
 class _OneLine:
@@ -48,7 +65,7 @@ def _where(origin, single_input: bool) -> str:
 
 
 def _evidence(origins) -> str:
-    return inert(", ".join(str(o) for o in origins[:4]) + (" …" if len(origins) > 4 else ""))
+    return inert(_clean(", ".join(str(o) for o in origins[:4]) + (" …" if len(origins) > 4 else "")))
 
 
 MAX_TABLE_ROWS = 12
@@ -58,8 +75,22 @@ MAX_EXAMPLES = 3
 
 
 def renderables(analysis: Analysis, findings: list[Finding], verbose: bool = False,
-                verdicts: list[Verdict] | None = None) -> list:
-    """The summary: inputs, the verdict first, then the other problems, flows, hosts, the rest."""
+                verdicts: list[Verdict] | None = None, redactor: Redactor | None = None) -> list:
+    """The summary: inputs, the verdict first, then the other problems, flows, hosts, the rest;
+    with `redactor`, every address, user, domain, name and Call-ID is a pseudonym."""
+    if redactor is not None:
+        learn_from_analysis(redactor, analysis, findings)
+        redactor.scan_tree(findings)
+        redactor.scan_tree([(h.address, h.user_agents, sorted(h.advertised)) for h in analysis.hosts.values()])
+    token = _REDACTOR.set(redactor)
+    try:
+        return _renderables(analysis, findings, verbose, verdicts)
+    finally:
+        _REDACTOR.reset(token)
+
+
+def _renderables(analysis: Analysis, findings: list[Finding], verbose: bool,
+                 verdicts: list[Verdict] | None) -> list:
     if verdicts is None:
         verdicts = decide(analysis, findings)
     out: list = []
@@ -125,7 +156,8 @@ def renderables(analysis: Analysis, findings: list[Finding], verbose: bool = Fal
         groups = _grouped(rest, verbose)
         labels = [f"{g[0].code} {g[0].slug}" + (f" × {len(g):,}" if len(g) > 1 else "") for g in groups]
         single = len(analysis.inputs) == 1
-        wheres = [inert(", ".join(_where(o, single) for o in g[0].evidence[:2 if verbose else 1])) for g in groups]
+        wheres = [inert(_clean(", ".join(_where(o, single) for o in g[0].evidence[:2 if verbose else 1])))
+                  for g in groups]
         label_w = max(len(x) for x in labels)
         where_w = min(30, max(len(x) for x in wheres))
         lines: list = [Text("Other findings", style="italic")]
@@ -134,7 +166,7 @@ def renderables(analysis: Analysis, findings: list[Finding], verbose: bool = Fal
             line = Text(" ")
             line.append(label.ljust(label_w), style=STYLE.get(group[0].severity, ""))
             line.append("  " + where[:where_w].ljust(where_w) + "  ", style="dim")
-            line.append(inert(group[0].title))
+            line.append(inert(_clean(group[0].title)))
             lines.append(line if verbose else _OneLine(line))
         out.extend(lines)
     return out

@@ -15,15 +15,15 @@ path with control characters and undecodable bytes shown escaped (`inert`).
 
 Files that cannot be read at all raise `InputError` with one clear sentence. Damage found
 while reading (a truncated last packet, a garbled line, a limit reached, see `limits.py`) is
-a warning in the summary, and everything that could still be read is delivered;
-`lost_data(summary)` picks the warning that says what was lost and where.
+a warning in the summary, and everything that could still be read is delivered; the reader
+that lost data marks its warning (`InputWarning.loss`), and `summary.lost` is the one that says
+what was lost and where.
 """
 
 from __future__ import annotations
 
 import io
 import os
-import re
 import select
 import stat
 import sys
@@ -45,7 +45,6 @@ __all__ = [
     "Source",
     "STDIN",
     "label",
-    "lost_data",
     "open_data",
     "open_input",
 ]
@@ -340,22 +339,6 @@ def _detect(name: str, head: bytes, damage: str | None, gzipped: bool, opener) -
         "text without SIP messages in a known form (pjsip logger, chan_sip debug, ngrep, "
         "FreeSWITCH siptrace, sngrep export, or plain SIP messages)",
     )
-
-
-_LOSS = re.compile(
-    r"^(?:file is cut short|file damaged|reading stopped|pcap file header is truncated|damaged (?:packet|pcapng)"
-    r"|gzip'd file:)|the limit \(--max-"
-)
-"""How the warnings begin that say input was lost: pcapfile's, textio's (damage, a gzip limit),
-textio's line limit ("... the limit (--max-line ...")."""
-
-
-def lost_data(summary: InputSummary) -> InputWarning | None:
-    """The warning that says part of the input was lost (damage, truncation, a limit), or None.
-
-    A limit that stopped reading comes first (a packet it cut is only its consequence)."""
-    lost = [w for w in summary.warnings if _LOSS.search(w.text)]
-    return next((w for w in lost if "stopped after" in w.text), lost[0] if lost else None)
 
 
 def _looks_binary(head: bytes) -> bool:

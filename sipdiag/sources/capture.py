@@ -2,7 +2,8 @@
 
 records (pcapfile) → link/IP/tunnels/fragments (packet) → UDP datagrams as they are,
 TCP through the reassembler (tcp) and, for WebSocket connections, the frame decoder
-(websocket), SCTP user messages through theirs (sctp). Memory stays flat: nothing is kept
+(websocket), for HEP3 streams (an agent sending to a HOMER collector over TCP) the HEP3 framer
+(hep), SCTP user messages through theirs (sctp). Memory stays flat: nothing is kept
 per packet, only per open stream or pending fragment, each bounded; a closed TCP stream
 keeps only its sequence numbers.
 
@@ -38,9 +39,11 @@ from __future__ import annotations
 import socket
 from typing import Callable, Iterator
 
+from ..errors import InputError
 from . import core
 from .frame import Endpoint, Frame, InputSummary, Origin
-from .gunzip import damage_of
+from .gunzip import damage_of, limited
+from .hep import Hep3Stream, decode_hep, starts_hep3_stream
 from .linklayer import LINKTYPE_NAMES, SUPPORTED_LINKTYPES
 from .packet import PacketDecoder, Segment
 from .pcapfile import Record, header_problem, is_capture_magic, read_records
@@ -51,6 +54,8 @@ from .websocket import WebSocketTracker
 MAX_WARNINGS_PER_KIND = 5
 MAX_RTP_FLOWS = 10_000
 """Distinct RTP directions tracked per capture; memory stays bounded on a capture full of scans."""
+MAX_HEP_STREAMS = 1024
+"""Open HEP3 TCP stream directions kept at once (a collector has a few agents, each one connection)."""
 READ_CHUNK = 1 << 20
 """Bytes handed to the compiled scanner per call."""
 
@@ -92,6 +97,10 @@ class CaptureReader:
         if self._gzipped:
             self.summary.format += "+gzip"
         pipeline.summarize()
+        lost = self.summary.lost
+        if lost is not None and not self.summary.packets:
+            # damage before the first packet (a broken first record header): nothing was read
+            raise InputError(self.path, f"{lost.text}, at frame {lost.origin.frame or 1}; nothing could be read")
 
     def _read_pure(self, p: _Pipeline) -> Iterator[Frame]:
         summary = self.summary
@@ -152,8 +161,8 @@ class CaptureReader:
                                      (Origin(path, frame=number), t, 1, None), t, ack)
                     if chunks:
                         p.stream_frames(chunks)
-                elif kind == 4:  # a file-level warning
-                    summary.warn(Origin(path, frame=ev[1]), ev[2])
+                elif kind == 4:  # a file-level warning: (4, frame, text, lost)
+                    summary.warn(Origin(path, frame=ev[1]), ev[2], loss="damage" if ev[3] else None)
                 else:  # a record for the Python decoder; the scan paused after it
                     _, number, t, linktype, data, orig_len, cut = ev
                     if kind == 3:  # a timestamp resolution beyond 64 bits: Python's big integers
@@ -185,7 +194,8 @@ class CaptureReader:
             if damage and not scanner.stopped_by_damage:
                 last = scanner.last_record
                 summary.warn(Origin(path, frame=last + 1),
-                             f"gzip'd file: {damage}; nothing after frame {last} can be read")
+                             f"gzip'd file: {damage}; nothing after frame {last} can be read",
+                             loss="limit" if limited(fh) else "damage")
             p.end_streams()
             yield from out
             out.clear()
@@ -231,6 +241,10 @@ class _Pipeline:
         self.tcp = TcpReassembler()
         self.sctp = SctpReassembler()
         self.ws = WebSocketTracker()
+        self.hep_streams: dict[tuple, Hep3Stream] = {}
+        """TCP stream directions that carry HEP3 messages (agent → collector)."""
+        self.hep_undecided: dict[tuple, bytes] = {}
+        """A stream direction's first few bytes, too few to tell HEP3 from anything else yet."""
         self.seen_streams: set[tuple] = set()
         self.tls_streams: set[tuple] = set()
         self.bad_links: set[int] = set()
@@ -378,6 +392,17 @@ class _Pipeline:
             key = chunk.key
             origin, t, fragments, tunnel = chunk.tag
             if chunk.end:
+                held = self.hep_undecided.pop(key, None)
+                if held is not None:
+                    out.append(Frame(origin, t, Endpoint(key[0], key[1]), Endpoint(key[2], key[3]), "TCP", held,
+                                     stream=("TCP",) + key, ip_fragments=fragments, tunnel=tunnel))
+                hep = self.hep_streams.pop(key, None)
+                if hep is not None:
+                    seen_streams.discard(key)
+                    problem = hep.finish()
+                    if problem:
+                        self._problem(origin.frame, problem)
+                    continue
                 if key in seen_streams:
                     seen_streams.discard(key)
                     ws.forget(key)
@@ -392,14 +417,56 @@ class _Pipeline:
                     tls_streams.add(key)
             if key in tls_streams:
                 continue
+            data = chunk.data
+            hep = self.hep_streams.get(key)
+            held = self.hep_undecided.pop(key, None)
+            if held is not None and not chunk.gap_before:
+                data = held + data
+            if hep is None and (first or held is not None):
+                if len(data) < 12 and data[:4] == b"HEP3"[:len(data)]:
+                    self.hep_undecided[key] = data  # too short to tell: the next chunk decides
+                    continue
+                if starts_hep3_stream(data):
+                    if len(self.hep_streams) >= MAX_HEP_STREAMS:  # each holds up to one 64 KiB message
+                        oldest = next(iter(self.hep_streams))
+                        self.hep_streams.pop(oldest)
+                        self._problem(origin.frame, f"more than {MAX_HEP_STREAMS} open HEP3 TCP streams: "
+                                                    "the oldest one's unfinished message is dropped")
+                    hep = self.hep_streams[key] = Hep3Stream()
+            if hep is not None:
+                messages, problems = hep.feed(data, chunk.gap_before)
+                for p in problems:
+                    self._problem(origin.frame, p)
+                for message in messages:
+                    self._hep_frame(message, origin, t, fragments, tunnel)
+                continue
             src = Endpoint(key[0], key[1])
             dst = Endpoint(key[2], key[3])
-            if ws.claims(key, chunk.data if first else None):
-                for message, _kind in ws.feed(key, chunk.data, chunk.gap_before):
+            if ws.claims(key, data if first or held is not None else None):
+                for message, _kind in ws.feed(key, data, chunk.gap_before):
                     if not message or (keep is not None and not keep(message)):
                         continue
                     out.append(Frame(origin, t, src, dst, "WS", message, stream=("TCP",) + key,
                                      ip_fragments=fragments, tunnel=tunnel, whole_message=True))
                 continue
-            out.append(Frame(origin, t, src, dst, "TCP", chunk.data, stream=("TCP",) + key,
+            out.append(Frame(origin, t, src, dst, "TCP", data, stream=("TCP",) + key,
                              gap_before=chunk.gap_before, ip_fragments=fragments, tunnel=tunnel))
+
+    def _hep_frame(self, message: bytes, origin: Origin, t: float | None, fragments: int, tunnel: str | None) -> None:
+        """One HEP3 message from a TCP stream → the packet it carries, as PacketDecoder._hep does
+        for HEP over UDP: the agent's addresses, ports, transport and time, one whole payload."""
+        packet = decode_hep(message)
+        if isinstance(packet, str):
+            if packet:
+                self._problem(origin.frame, packet)
+            return
+        if packet.proto not in (6, 17) or not packet.payload:
+            return
+        self.summary.count("tunnelled_packets")
+        if self.keep is not None and not self.keep(packet.payload):
+            return
+        self.out.append(Frame(
+            origin, packet.time if packet.time is not None else t, Endpoint(packet.src, packet.sport),
+            Endpoint(packet.dst, packet.dport), "TCP" if packet.proto == 6 else "UDP", packet.payload,
+            ip_fragments=fragments, tunnel=f"{tunnel}+HEP{packet.version}" if tunnel else f"HEP{packet.version}",
+        ))

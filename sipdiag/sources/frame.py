@@ -106,12 +106,20 @@ class LogEvent:
     """The whole line as written."""
 
 
+LOSS_KINDS = ("damage", "limit", "line")
+"""What `InputWarning.loss` says: "damage" (the input is damaged or cut short here: a record, or
+everything after it, could not be read), "limit" (a limit stopped reading here: the rest is not
+read), "line" (a text line was cut at --max-line: the rest of that line is skipped)."""
+
+
 @dataclass(slots=True)
 class InputWarning:
     """Something odd or damaged in an input, said in one line; reading went on."""
 
     origin: Origin
     text: str
+    loss: str | None = None
+    """Set (one of `LOSS_KINDS`) by the reader when part of the input was lost here."""
 
     def __str__(self) -> str:
         return f"{self.origin}: {self.text}"
@@ -140,16 +148,24 @@ class InputSummary:
     """Captures: the RTP payload type numbers seen per direction (same keys as `rtp_flows`)."""
     rtp_untracked_packets: int = 0
     """Captures: RTP packets of directions beyond the first `capture.MAX_RTP_FLOWS`, counted together."""
+    lost: InputWarning | None = None
+    """The warning that says where input was lost, if any was: the first one, except that a limit
+    that stopped reading comes first (a packet it cut is only its consequence). Kept even when
+    the warnings list is full."""
 
     @property
     def is_capture(self) -> bool:
         """A packet capture (pcap, pcapng, NetMon; gzip'd or not), not a text log: it counts packets."""
         return self.format.startswith(("pcap", "netmon"))
 
-    def warn(self, origin: Origin, text: str, limit: int = 200) -> None:
-        """Record a warning; past `limit` only count them, so a damaged file stays readable."""
+    def warn(self, origin: Origin, text: str, limit: int = 200, loss: str | None = None) -> None:
+        """Record a warning (`loss`: input was lost here, see `LOSS_KINDS`); past `limit` only
+        count them, so a damaged file stays readable."""
+        warning = InputWarning(origin, text, loss)
+        if loss is not None and (self.lost is None or (loss == "limit" and self.lost.loss != "limit")):
+            self.lost = warning
         if len(self.warnings) < limit:
-            self.warnings.append(InputWarning(origin, text))
+            self.warnings.append(warning)
         else:
             self.facts["warnings_suppressed"] = self.facts.get("warnings_suppressed", 0) + 1
 

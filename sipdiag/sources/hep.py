@@ -19,6 +19,16 @@ How this works:
 
 `looks_like_hep` is the cheap test run on UDP payloads; the compiled core applies the same test
 (rust/src/decode.rs) and hands such packets to the Python decoder.
+
+Over TCP (heplify `-nt tcp`, Kamailio siptrace with a TCP `duplicate_uri`) an agent writes HEP3
+messages back to back on one connection; TCP may split one over several segments or put several
+in one. Each message says its total length in its header, so `Hep3Stream` cuts the reassembled
+stream (tcp.py) into messages: it waits until a message is whole, and after missing bytes (a hole
+in the capture) or bytes that are not HEP3 it resynchronises at the next "HEP3" header. A message
+is at most 65,535 bytes (the length is 16 bits), which bounds what a stream direction holds. Only
+HEP3 has a length field, so only HEP3 is read over TCP (v1/v2 agents send UDP). A stream direction
+is HEP3 when its first bytes are a HEP3 header (`starts_hep3_stream`), or, for a connection picked
+up mid-way, when its first segment holds one.
 """
 
 from __future__ import annotations
@@ -127,3 +137,100 @@ def _hep2(data: bytes) -> HepPacket | str:
         time = seconds + micros / 10**6
         pos += 12
     return HepPacket(src_ip, dst_ip, sport, dport, proto, time, data[pos:], version)
+
+
+HEP3_MAGIC = b"HEP3"
+MAX_HEP3 = 0xFFFF
+"""The largest HEP3 message: its length field is 16 bits."""
+
+
+def _hep3_header_at(data: bytes, pos: int) -> bool:
+    """A plausible HEP3 header at `pos`: the magic, a total length that holds a chunk, and a first
+    chunk header of the generic vendor (0) with a type and length that make sense."""
+    if data[pos:pos + 4] != HEP3_MAGIC or len(data) < pos + 12:
+        return False
+    total, vendor, kind, length = struct.unpack_from("!HHHH", data, pos + 4)
+    return total >= 12 and vendor == 0 and 0 < kind < 0x100 and 6 <= length <= total - 6
+
+
+def starts_hep3_stream(first: bytes) -> bool:
+    """The first bytes of a TCP stream direction are HEP3: at its start, or (picked up mid-way)
+    anywhere in its first segment."""
+    if _hep3_header_at(first, 0):
+        return True
+    pos = first.find(HEP3_MAGIC, 1)
+    return pos > 0 and _hep3_header_at(first, pos)
+
+
+class Hep3Stream:
+    """One TCP stream direction of HEP3 messages → whole messages (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+        self._synced = True
+        """The buffer starts at a message boundary (false after a hole or garbage)."""
+
+    def feed(self, data: bytes, gap_before: bool = False) -> tuple[list[bytes], list[str]]:
+        """Add in-order stream bytes; return the complete HEP3 messages and any problems."""
+        problems: list[str] = []
+        if gap_before:
+            if self._buf:
+                problems.append(f"HEP3 stream has missing bytes: a message of which {len(self._buf)} bytes "
+                                "were seen is lost; resynchronised at the next HEP3 header")
+            self._buf.clear()
+            self._synced = False
+        self._buf += data
+        out: list[bytes] = []
+        buf = self._buf
+        while True:
+            if not self._synced or buf[:4] != HEP3_MAGIC[:len(buf[:4])]:
+                expected = self._synced  # after a hole, skipping the rest of a lost message is no news
+                skipped = self._resync(buf)
+                if skipped and expected:
+                    problems.append(f"{skipped} bytes that are not HEP3 skipped in a HEP3 stream")
+                if not buf:
+                    break
+            if len(buf) < 6:
+                break
+            total = (buf[4] << 8) | buf[5]
+            if total < 6:
+                problems.append("damaged HEP3 header in a TCP stream (length below 6); resynchronised")
+                del buf[:4]
+                self._synced = False
+                continue
+            if len(buf) < total:
+                break
+            out.append(bytes(buf[:total]))
+            del buf[:total]
+            self._synced = True
+        return out, problems
+
+    def _resync(self, buf: bytearray) -> int:
+        """Drop bytes up to the next plausible HEP3 header (or keep a tail that may start one)."""
+        pos = 0
+        while True:
+            pos = buf.find(HEP3_MAGIC, pos)
+            if pos < 0:
+                keep = next((k for k in (3, 2, 1) if buf.endswith(HEP3_MAGIC[:k])), 0)
+                skipped = len(buf) - keep
+                del buf[:skipped]
+                if keep:
+                    self._synced = True  # the tail may begin a header: judged when more bytes come
+                return skipped
+            if len(buf) < pos + 12 or _hep3_header_at(bytes(buf[pos:pos + 12]), 0):
+                del buf[:pos]
+                self._synced = True
+                return pos
+            pos += 1
+
+    def finish(self) -> str | None:
+        """The stream direction ended: a problem if it stopped inside a message."""
+        if not self._buf:
+            return None
+        if len(self._buf) >= 6 and self._buf[:4] == HEP3_MAGIC:
+            total = (self._buf[4] << 8) | self._buf[5]
+            text = f"HEP3 stream ends inside a message ({len(self._buf)} of {total} bytes)"
+        else:
+            text = f"HEP3 stream ends with {len(self._buf)} bytes that are not a whole HEP3 message"
+        self._buf.clear()
+        return text

@@ -54,7 +54,7 @@ def read_netmon(fh: BinaryIO, summary: InputSummary, stopped: list[bool]) -> Ite
     summary.format = "netmon2"
     data = MAGIC + fh.read()
     if header_problem(data) is not None:
-        summary.warn(Origin(summary.path), header_problem(data))
+        summary.warn(Origin(summary.path), header_problem(data), loss="damage")
         stopped.append(True)
         return
     (_magic, minor, _major, network, year, month, _dow, day, hour, minute, second, msec,
@@ -77,7 +77,7 @@ def read_netmon(fh: BinaryIO, summary: InputSummary, stopped: list[bool]) -> Ite
     for number, at in enumerate(offsets, 1):
         if at + RECORD.size > len(data):
             summary.warn(Origin(summary.path, frame=number), "file is cut short: the frame lies outside it; "
-                                                             "reading stopped")
+                                                             "reading stopped", loss="damage")
             stopped.append(True)
             return
         delta, orig_len, incl_len = RECORD.unpack_from(data, at)
@@ -85,7 +85,7 @@ def read_netmon(fh: BinaryIO, summary: InputSummary, stopped: list[bool]) -> Ite
         if incl_len > MAX_RECORD or begin + incl_len > len(data):
             summary.warn(Origin(summary.path, frame=number),
                          f"file is cut short in the middle of a frame ({len(data) - begin} of {incl_len} bytes); "
-                         "reading stopped")
+                         "reading stopped", loss="damage")
             stopped.append(True)
             return
         media = network

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 
 from .frame import InputSummary, Origin
-from .gunzip import damage_of
+from .gunzip import damage_of, limited
 
 PCAP_MAGICS = {  # magic → (byte order, timestamp fraction units per second)
     b"\xd4\xc3\xb2\xa1": ("<", 10**6),
@@ -76,7 +76,8 @@ def read_records(fh: BinaryIO, summary: InputSummary) -> Iterator[Record]:
     damage = damage_of(fh)
     if damage and not stopped:
         summary.warn(Origin(summary.path, frame=last + 1),
-                     f"gzip'd file: {damage}; nothing after frame {last} can be read")
+                     f"gzip'd file: {damage}; nothing after frame {last} can be read",
+                     loss="limit" if limited(fh) else "damage")
 
 
 class _Prefixed:
@@ -122,7 +123,7 @@ def _read_pcap(fh: BinaryIO, magic: bytes, summary: InputSummary, stopped: list[
     endian, units = PCAP_MAGICS[magic]
     header = _read_exact(fh, 20)
     if len(header) < 20:
-        summary.warn(Origin(summary.path), "pcap file header is truncated: no packets")
+        summary.warn(Origin(summary.path), "pcap file header is truncated: no packets", loss="damage")
         return
     _vmaj, _vmin, _zone, _sigfigs, snaplen, network = struct.unpack(endian + "HHiIII", header)
     linktype = network & 0x0FFFFFFF
@@ -136,7 +137,7 @@ def _read_pcap(fh: BinaryIO, magic: bytes, summary: InputSummary, stopped: list[
             if hdr:
                 summary.warn(
                     Origin(summary.path, frame=number + 1),
-                    f"file is cut short inside a packet header ({len(hdr)} of 16 bytes)",
+                    f"file is cut short inside a packet header ({len(hdr)} of 16 bytes)", loss="damage"
                 )
             return
         sec, frac, incl, orig = rec_hdr.unpack(hdr)
@@ -144,7 +145,7 @@ def _read_pcap(fh: BinaryIO, magic: bytes, summary: InputSummary, stopped: list[
         if incl > limit or incl > MAX_RECORD:
             summary.warn(
                 Origin(summary.path, frame=number),
-                f"damaged packet header (captured length {incl} bytes); stopped reading here",
+                f"damaged packet header (captured length {incl} bytes); stopped reading here", loss="damage"
             )
             stopped.append(True)
             return
@@ -154,7 +155,7 @@ def _read_pcap(fh: BinaryIO, magic: bytes, summary: InputSummary, stopped: list[
         if len(data) < incl:
             summary.warn(
                 Origin(summary.path, frame=number),
-                f"file is cut short in the middle of a packet ({len(data)} of {incl} bytes)",
+                f"file is cut short in the middle of a packet ({len(data)} of {incl} bytes)", loss="damage"
             )
         yield Record(number, sec + frac / units, linktype, data, orig, len(data) < incl)
         if len(data) < incl:
@@ -198,7 +199,8 @@ def _read_pcapng(fh, summary: InputSummary, stopped: list[bool]) -> Iterator[Rec
         head = _read_exact(fh, 8)
         if len(head) < 8:
             if head:
-                summary.warn(Origin(summary.path, frame=number + 1), "file is cut short inside a block header")
+                summary.warn(Origin(summary.path, frame=number + 1), "file is cut short inside a block header",
+                             loss="damage")
             return
         if head[:4] == PCAPNG_SHB:
             bom = _read_exact(fh, 4)
@@ -207,17 +209,20 @@ def _read_pcapng(fh, summary: InputSummary, stopped: list[bool]) -> Iterator[Rec
             elif bom == b"\x1a\x2b\x3c\x4d":
                 endian = ">"
             else:
-                summary.warn(Origin(summary.path, frame=number + 1), "damaged pcapng section header; stopped")
+                summary.warn(Origin(summary.path, frame=number + 1), "damaged pcapng section header; stopped",
+                             loss="damage")
                 if len(bom) == 4:
                     stopped.append(True)
                 return
             total = struct.unpack(endian + "I", head[4:8])[0]
             if total < 28 or total % 4 or total > MAX_RECORD:
-                summary.warn(Origin(summary.path, frame=number + 1), "damaged pcapng section header; stopped")
+                summary.warn(Origin(summary.path, frame=number + 1), "damaged pcapng section header; stopped",
+                             loss="damage")
                 stopped.append(True)
                 return
             if len(_read_exact(fh, total - 12)) < total - 12:
-                summary.warn(Origin(summary.path, frame=number + 1), "file is cut short inside a section header")
+                summary.warn(Origin(summary.path, frame=number + 1), "file is cut short inside a section header",
+                             loss="damage")
                 return
             interfaces = []
             continue
@@ -225,7 +230,7 @@ def _read_pcapng(fh, summary: InputSummary, stopped: list[bool]) -> Iterator[Rec
         if total < 12 or total % 4 or total > MAX_RECORD:
             summary.warn(
                 Origin(summary.path, frame=number + 1),
-                f"damaged pcapng block (type {btype:#x}, length {total}); stopped reading here",
+                f"damaged pcapng block (type {btype:#x}, length {total}); stopped reading here", loss="damage"
             )
             stopped.append(True)
             return
@@ -245,7 +250,7 @@ def _read_pcapng(fh, summary: InputSummary, stopped: list[bool]) -> Iterator[Rec
                 yield rec
         if truncated:
             if btype not in (6, 3, 2):
-                summary.warn(Origin(summary.path, frame=number + 1), "file is cut short inside a block")
+                summary.warn(Origin(summary.path, frame=number + 1), "file is cut short inside a block", loss="damage")
             return
 
 
@@ -255,17 +260,19 @@ def _packet_block(btype, body, endian, interfaces, number, summary, cut: bool) -
     if btype == 3:  # Simple Packet Block: interface 0, no timestamp
         if len(body) < 4 or not interfaces:
             summary.warn(origin, "file is cut short in the middle of a packet" if cut
-                         else "simple packet block without an interface description")
+                         else "simple packet block without an interface description", loss="damage")
             return None
         orig_len = struct.unpack_from(endian + "I", body, 0)[0]
         snaplen = interfaces[0].snaplen
         captured = min(orig_len, snaplen) if snaplen else orig_len  # the rest of the block is padding
         data = body[4 : 4 + captured]
         if cut:
-            summary.warn(origin, f"file is cut short in the middle of a packet ({len(data)} of {captured} bytes)")
+            summary.warn(origin, f"file is cut short in the middle of a packet ({len(data)} of {captured} bytes)",
+                         loss="damage")
         return Record(number, None, interfaces[0].linktype, data, orig_len, cut)
     if len(body) < 20:
-        summary.warn(origin, "file is cut short in the middle of a packet" if cut else "damaged packet block")
+        summary.warn(origin, "file is cut short in the middle of a packet" if cut else "damaged packet block",
+                     loss="damage")
         return None
     if btype == 6:
         if_id, ts_hi, ts_lo, cap_len, orig_len = struct.unpack_from(endian + "IIIII", body, 0)
@@ -273,13 +280,14 @@ def _packet_block(btype, body, endian, interfaces, number, summary, cut: bool) -
         if_id, _drops, ts_hi, ts_lo, cap_len, orig_len = struct.unpack_from(endian + "HHIIII", body, 0)
     data = body[20 : 20 + cap_len]
     if if_id >= len(interfaces):
-        summary.warn(origin, f"packet names interface {if_id}, which the file never described")
+        summary.warn(origin, f"packet names interface {if_id}, which the file never described", loss="damage")
         return None
     iface = interfaces[if_id]
     ts = ((ts_hi << 32) | ts_lo) / iface.units + iface.offset
     if len(data) < cap_len:
         if cut:
-            summary.warn(origin, f"file is cut short in the middle of a packet ({len(data)} of {cap_len} bytes)")
+            summary.warn(origin, f"file is cut short in the middle of a packet ({len(data)} of {cap_len} bytes)",
+                         loss="damage")
         else:
-            summary.warn(origin, f"damaged packet block: {cap_len} bytes announced, {len(data)} present")
+            summary.warn(origin, f"damaged packet block: {cap_len} bytes announced, {len(data)} present", loss="damage")
     return Record(number, ts, iface.linktype, data, orig_len, cut)

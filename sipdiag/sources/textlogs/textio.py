@@ -185,10 +185,10 @@ class LineStream:
             self._end()
             return
         except LimitReached as exc:
-            self._end(f"reading stopped after line {self._number}, the rest is not read: {exc}")
+            self._end(f"reading stopped after line {self._number}, the rest is not read: {exc}", "limit")
             return
         except (OSError, EOFError) as exc:  # gzip data that breaks off, a read error
-            self._end(f"file damaged after line {self._number}, the rest is lost: {exc}")
+            self._end(f"file damaged after line {self._number}, the rest is lost: {exc}", "damage")
             return
         self._number += 1
         self._summary.packets = self._number
@@ -199,19 +199,20 @@ class LineStream:
                     Origin(self._summary.path, line=self._number),
                     f"line of {format_size(text.length)} cut after its first {format_size(len(text))}: longer "
                     f"than {format_size(_limits.LIMITS.max_line)}, the limit (--max-line, SIPDIAG_MAX_LINE)",
+                    loss="line",
                 )
             text = str(text)
         self._next = (self._number, text)
 
-    def _end(self, problem: str | None = None) -> None:
+    def _end(self, problem: str | None = None, loss: str | None = None) -> None:
         self._next = None
         if self._cut > MAX_CUT_WARNINGS:
             self._summary.count("lines_cut", self._cut)
             self._summary.warn(Origin(self._summary.path), f"{self._cut - MAX_CUT_WARNINGS} more lines cut at "
-                               "the limit (--max-line, SIPDIAG_MAX_LINE)", limit=_KEEP)
+                               "the limit (--max-line, SIPDIAG_MAX_LINE)", limit=_KEEP, loss="line")
             self._cut = 0
         if problem is not None:
-            self._summary.warn(Origin(self._summary.path, line=self._number + 1), problem, limit=_KEEP)
+            self._summary.warn(Origin(self._summary.path, line=self._number + 1), problem, limit=_KEEP, loss=loss)
 
     def peek(self) -> tuple[int, str] | None:
         """The next (line number, text) without consuming it; None at the end of the file."""
