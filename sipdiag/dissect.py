@@ -86,12 +86,12 @@ def _dissect_frames(frames: Iterable[Frame | LogEvent]) -> Iterator[Item]:
             if isinstance(item, SipMessage):
                 _annotate(item, frame)
                 if index:
-                    item.anomalies.append(Anomaly(
+                    item.anomalies = [*item.anomalies, Anomaly(
                         "bundled-message",
                         f"follows another message in the same {frame.transport} datagram; "
                         "a receiver that follows RFC 3261 §18.3 discards it",
                         frame.origin,
-                    ))
+                    )]
             yield item
     for framer in framers.values():
         problem = framer.finish()

@@ -52,7 +52,7 @@ def merge_inputs(per_input: list[list]) -> list:
                 if match is not None:
                     used.add(match)
                     target = spine[match]
-                    target.also_seen.append(item.origin)
+                    target.also_seen = [*target.also_seen, item.origin]
                     if target.time is None and item.time is not None:
                         target.time = item.time
                     anchor = match

@@ -8,8 +8,15 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .grammar import AUTH_PARAM, CSEQ, URI_HOSTPORT, URI_SCHEME, VIA, is_ip_literal, number
+
+
+SHARED_VIEWS = 16384
+"""URI, name-addr and Via views are cached by their text (an LRU of this many per kind): the
+request and its responses, a UA's Contact in every message it sends, retransmissions all carry
+the same text, so they share one (frozen, never mutated) view instead of holding a copy each."""
 
 
 def split_list(value: str) -> list[str]:
@@ -135,6 +142,7 @@ def split_bare_ipv6(text: str) -> tuple[str, int | None]:
         return text, None
 
 
+@lru_cache(maxsize=SHARED_VIEWS)
 def parse_uri(text: str | None) -> Uri | None:
     """sip/sips/tel and other URIs (RFC 3261 §19.1.1, RFC 3966); None when not a URI."""
     if not text:
@@ -189,6 +197,7 @@ class NameAddr:
         return self.params.get("tag")
 
 
+@lru_cache(maxsize=SHARED_VIEWS)
 def parse_name_addr(text: str | None) -> NameAddr | None:
     """RFC 3261 §20.10 name-addr / addr-spec, with header params after the URI."""
     if text is None:
@@ -256,6 +265,7 @@ class Via:
         return f"{h}:{self.port}" if self.port else h
 
 
+@lru_cache(maxsize=SHARED_VIEWS)
 def parse_via(text: str) -> Via | None:
     m = VIA.match(text)
     if not m:
