@@ -34,7 +34,7 @@ IN_PROGRESS = "in-progress"
 OK = "ok"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Transaction:
     """One SIP transaction (RFC 3261 §17): a request, its retransmissions and responses."""
 

@@ -182,8 +182,9 @@ class SipMessage:
         wanted = header_id(name)
         ids = self._index[0::4]
         if wanted != OTHER_NAME:
-            if wanted not in ids:
-                return []
+            n = ids.count(wanted)
+            if n <= 1:
+                return [ids.index(wanted)] if n else []
             return [p for p, i in enumerate(ids) if i == wanted]
         if OTHER_NAME not in ids:
             return []

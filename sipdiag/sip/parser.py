@@ -16,6 +16,7 @@ from array import array
 from ..sources import core
 from ..sources.frame import Endpoint, Origin
 from .grammar import MAX_HEADER_NAMES, REQUEST_LINE, STATUS_LINE, header_id, header_name, number
+from .grammar import shared as _shared
 from .headers import parse_cseq
 from .message import Anomaly, SipMessage
 
@@ -23,22 +24,6 @@ MANDATORY = ("Via", "From", "To", "Call-ID", "CSeq")
 """RFC 3261 §8.1.1: headers every request (and its responses) must carry."""
 MANDATORY_IDS = tuple(header_id(h) for h in MANDATORY)
 CALL_ID_ID, CSEQ_ID, CONTENT_LENGTH_ID = header_id("Call-ID"), header_id("CSeq"), header_id("Content-Length")
-
-SHARED_VALUES = 65536
-_SHARED: dict = {}
-
-
-def _shared(value):
-    """One object for equal values met again (methods, CSeq pairs, the Call-ID of a dialog's
-    every message), so each message does not hold its own copy. The table is bounded: when full
-    it starts afresh (values stay correct, only sharing is lost for a while)."""
-    found = _SHARED.get(value)
-    if found is None:
-        if len(_SHARED) >= SHARED_VALUES:
-            _SHARED.clear()
-        _SHARED[value] = found = value
-    return found
-
 
 def split_head(data: bytes) -> tuple[bytes, bytes, bool]:
     """Return (head, body, terminated): the head ends at the first empty line."""
