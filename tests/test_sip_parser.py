@@ -631,3 +631,28 @@ def test_compact_index_matches_the_eager_parse_on_fuzzed_input(data):
     result = parse_message(data, origin=HERE, transport="TCP")
     if isinstance(result, SipMessage):
         assert_same_as_eager(result)
+
+
+# --- dissect's one-message fast path gives what split_datagram + parse give ----------------------
+
+SPLITTABLE = st.lists(st.sampled_from([
+    b"OPTIONS sip:a SIP/2.0\r\nCall-ID: x\r\n", b"SIP/2.0 200 OK\r\n", b"Content-Length: 3\r\n", b"l: 0\r\n",
+    b"Content-Length: 03\r\n", b"Content-Length: 3 x\r\n", b"\r\n", b"\n", b"abc", b"\r\n\r\n",
+    b"INVITE sip:b SIP/2.0\r\n", b"CSeq: 1 OPTIONS\r\n", b" folded\r\n", b"L : 3\r\n"]), min_size=1, max_size=12)
+
+
+@settings(max_examples=400, deadline=None)
+@given(SPLITTABLE.map(b"".join))
+def test_one_message_fast_path_agrees_with_split_datagram(payload):
+    from sipdiag.dissect import _one_message
+    from sipdiag.sip.framing import looks_like_sip, split_datagram
+    from sipdiag.sources.frame import Endpoint, Frame, Origin
+
+    if not looks_like_sip(payload):
+        return
+    frame = Frame(Origin("x", frame=1), 0.0, Endpoint("192.0.2.1", 5060), Endpoint("192.0.2.2", 5060), "UDP", payload)
+    fast = _one_message(payload, frame)
+    if fast is not None:
+        assert split_datagram(payload) == [payload]
+        slow = parse_message(payload, origin=frame.origin)
+        assert (fast.raw, fast.start_line, list(fast.anomalies)) == (slow.raw, slow.start_line, list(slow.anomalies))

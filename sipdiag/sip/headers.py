@@ -243,9 +243,9 @@ def _find_unquoted(text: str, ch: str) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Via:
-    """One Via element (RFC 3261 §20.42, RFC 3581 rport)."""
+    """One Via element (RFC 3261 §20.42, RFC 3581 rport). Its text is not kept: the message has it
+    (`header_values("Via")`), and a busy capture holds one Via view per message."""
 
-    raw: str
     transport: str
     host: str
     port: int | None
@@ -284,7 +284,7 @@ def parse_via(text: str) -> Via | None:
     host, port = _split_host_port(sent_by)
     if not host:
         return None
-    return Via(text.strip(), shared(m.group("transport").upper()), shared(host), port, parse_params(params))
+    return Via(shared(m.group("transport").upper()), shared(host), port, parse_params(params))
 
 
 def _split_host_port(text: str) -> tuple[str, int | None]:
