@@ -6,6 +6,8 @@ Each path is either PBX configuration (pjsip.conf, `pjsip show` output), collect
 
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator
 
 from .config import PbxConfig, read_config, read_config_data
@@ -49,8 +51,31 @@ def watched(source, items: Iterable, watch: Watcher | None) -> Iterator:
     watch(source, count, True)
 
 
+@contextmanager
+def cyclic_gc_paused():
+    """Pause CPython's cyclic garbage collector, and restore it as it was.
+
+    Reading and building an analysis makes millions of long-lived objects (messages, views,
+    transactions) and almost no reference cycles; the collector's full passes rescan all of them
+    and find nothing (13 passes on the benchmark's SIP-only 1M capture, 0 objects collected, a fifth
+    of the CPU time). Memory is still freed by reference counting; cycles made meanwhile are
+    collected by the first pass after it resumes."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def analyze_inputs(items: list[str | tuple[str, bytes]], watch: Watcher | None = None) -> Analysis:
     """`analyze_paths` where an input is a path or a (name, content) pair (an archive member)."""
+    with cyclic_gc_paused():
+        return _analyze_inputs(items, watch)
+
+
+def _analyze_inputs(items: list[str | tuple[str, bytes]], watch: Watcher | None) -> Analysis:
     inputs = []
     config = PbxConfig()
     config_inputs: list[InputSummary] = []

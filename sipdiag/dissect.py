@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Iterable, Iterator
 
 from .sip.framing import StreamFramer, looks_like_sip, split_datagram
+from .sip.grammar import number
 from .sip.message import Anomaly, SipMessage
 from .sip.parser import parse_message
 from .sources import Endpoint, Frame, LogEvent, Source, open_input
@@ -43,8 +44,8 @@ def read_messages(path: str) -> tuple[Source, Iterator[Item]]:
 
 def _one_message(payload: bytes, frame: Frame) -> SipMessage | None:
     """The message of a datagram that holds one message and nothing after it, parsed once; None
-    when that is not certain (leading CR/LF, or a body longer or shorter than its Content-Length),
-    and then `split_datagram` decides. Where this answers, split_datagram would have returned
+    when that is not certain (leading CR/LF, a body longer or shorter than its Content-Length, a
+    Content-Length that is no plain number), and then `split_datagram` decides. Where this answers, split_datagram would have returned
     [payload]: its Content-Length pattern finds the header the parser finds first, and with the
     declared length equal to the body there is nothing after it."""
     if not payload or payload[0] in (10, 13):
@@ -53,9 +54,9 @@ def _one_message(payload: bytes, frame: Frame) -> SipMessage | None:
                          transport=frame.transport)
     if not isinstance(item, SipMessage):
         return None
-    declared = item.declared_length
-    if declared is not None and declared != len(payload) - item._body_at:
-        return None
+    declared = item.header("Content-Length")
+    if declared is not None and number(declared) != len(payload) - item._body_at:
+        return None  # a length that is no number may still be read by split_datagram's pattern
     return item
 
 

@@ -337,11 +337,6 @@ class SipMessage:
         return number(self.header("Expires"))
 
     @property
-    def declared_length(self) -> int | None:
-        """The body length its (first) Content-Length declares, if that is a number."""
-        return number(self.header("Content-Length"))
-
-    @property
     def content_type(self) -> str | None:
         v = self.header("Content-Type")
         return v.split(";")[0].strip().lower() if v else None
