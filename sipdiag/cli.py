@@ -178,6 +178,7 @@ def messages(ctx: click.Context, files: tuple[str, ...], fmt: str, anomalies: bo
     says what was lost), 2 an input could not be read at all (a capture damaged before its
     first packet included) or bad usage, 3 internal error.
     """
+    from .analysis import watched
     from .dissect import read_messages
     from .report.listing import anomaly_json, anomaly_line, input_json, message_json, message_line
     from .sip.message import Anomaly, SipMessage
@@ -187,12 +188,14 @@ def messages(ctx: click.Context, files: tuple[str, ...], fmt: str, anomalies: bo
     _check_stdin_once(files)
     failed = False
     doc_inputs, doc_messages, doc_anomalies = [], [], []
+    # the listing itself shows progress when it goes to the terminal
+    bar = None if sys.stdout.isatty() else _ReadProgress.on_terminal()
     for path in files:
         label = input_label(path)
         try:
             source, items = read_messages(path)
             count = 0
-            for item in items:
+            for item in watched(source, items, bar.watch if bar else None):
                 base = source.summary.first_time
                 if isinstance(item, SipMessage):
                     count += 1
@@ -211,11 +214,15 @@ def messages(ctx: click.Context, files: tuple[str, ...], fmt: str, anomalies: bo
                     else:
                         doc_anomalies.append(anomaly_json(item))
         except SipdiagError as exc:
+            if bar is not None:
+                bar.close()
             if ctx.obj.get("debug"):
                 traceback.print_exc()
             click.echo(inert(f"sipdiag: error: {exc}"), err=True)
             failed = True
             continue
+        if bar is not None:
+            bar.close()
         summary = source.summary
         info = input_json(summary, count)
         if fmt == "json":
@@ -292,8 +299,13 @@ def analyze(ctx: click.Context, files: tuple[str, ...], fmt: str, output: str | 
     _check_stdin_once(files)
     if output:
         _check_not_an_input(output, files)
-    analysis = analyze_paths(list(files))
-    findings = run_rules(analysis)
+    bar = _ReadProgress.on_terminal()
+    try:
+        analysis = analyze_paths(list(files), bar.watch if bar else None)
+        findings = run_rules(analysis)
+    finally:
+        if bar is not None:
+            bar.close()
     for summary in analysis.inputs:
         if (lost := _lost_line(summary, "analysed")) is not None:
             click.echo(inert(lost), err=True)
@@ -503,6 +515,77 @@ def triage(ctx: click.Context, paths: tuple[str, ...], outdir: str, jobs: int | 
     if failed == len(frame):
         ctx.exit(EXIT_BAD_INPUT)
     ctx.exit(EXIT_FINDINGS if errors or failed else EXIT_OK)
+
+
+class _ReadProgress:
+    """The progress bar of a long read on a terminal (stderr): file, bytes read as a bar, packets
+    (or lines) and SIP messages so far, the time left from the bytes still to read.
+
+    It appears only after `SIPDIAG_PROGRESS_AFTER` seconds (default 0.5), so short reads print
+    nothing, and it is erased when it closes; `on_terminal()` gives None unless stderr is a
+    terminal, so a pipe, a file or a test sees no trace of it. Nothing of it goes to stdout."""
+
+    def __init__(self, after: float) -> None:
+        self.after = after
+        self.bar = None
+        self.task = None
+        self.source = None
+        self.started_at: float | None = None
+
+    @classmethod
+    def on_terminal(cls) -> "_ReadProgress | None":
+        if not sys.stderr.isatty():
+            return None
+        try:
+            after = float(os.environ.get("SIPDIAG_PROGRESS_AFTER", "0.5"))
+        except ValueError:
+            after = 0.5
+        return cls(after)
+
+    def _start(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+        self.bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(bar_width=24), TaskProgressColumn(),
+                            TextColumn("{task.fields[counts]}"), TimeRemainingColumn(),
+                            TextColumn("[dim]{task.fields[stage]}"),
+                            console=Console(stderr=True), transient=True, refresh_per_second=4)
+        self.bar.start()
+
+    def watch(self, source, messages: int, finished: bool) -> None:
+        """analysis.Watcher: `source` has given `messages` SIP messages so far."""
+        import time
+
+        now = time.monotonic()
+        if self.started_at is None:
+            self.started_at = now
+        if self.bar is None:
+            if now - self.started_at < self.after:
+                return
+            self._start()
+        summary = source.summary
+        progress = getattr(source, "progress", None)
+        total = progress.total if progress is not None else None
+        done = progress.done() if progress is not None else 0
+        unit = "packets" if summary.is_capture else "lines"
+        counts = f"{summary.packets:,} {unit} · {messages:,} SIP messages"
+        stage = "analysing…" if finished else ""
+        completed = total if finished and total else done
+        if source is not self.source:
+            self.source = source
+            name = summary.path.rsplit("/", 1)[-1]
+            name = name if len(name) <= 32 else "…" + name[-31:]
+            self.task = self.bar.add_task(name, total=total or None, completed=completed, counts=counts,
+                                          stage=stage)
+        else:
+            self.bar.update(self.task, completed=completed, counts=counts, stage=stage)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
+        self.source = None
+        self.started_at = None
 
 
 class _TriageProgress:

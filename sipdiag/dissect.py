@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Iterable, Iterator
 
 from .sip.framing import StreamFramer, looks_like_sip, split_datagram
+from .sip.grammar import number
 from .sip.message import Anomaly, SipMessage
 from .sip.parser import parse_message
 from .sources import Endpoint, Frame, LogEvent, Source, open_input
@@ -29,7 +30,7 @@ def dissect(source: Source) -> Iterator[Item]:
     """Yield the SIP messages, anomalies and log events of one opened input, in order."""
     if isinstance(source, CaptureReader):
         source.datagram_filter = looks_like_sip
-        yield from _dissect_frames(source)
+        yield from _dissect_frames(source, sniffed=True)
         return
     # a text log names only the peers; its own address comes from its messages (textlogs.local)
     yield from _dissect_frames(with_local_address(source, source.summary))
@@ -41,7 +42,26 @@ def read_messages(path: str) -> tuple[Source, Iterator[Item]]:
     return source, dissect(source)
 
 
-def _dissect_frames(frames: Iterable[Frame | LogEvent]) -> Iterator[Item]:
+def _one_message(payload: bytes, frame: Frame) -> SipMessage | None:
+    """The message of a datagram that holds one message and nothing after it, parsed once; None
+    when that is not certain (leading CR/LF, a body longer or shorter than its Content-Length, a
+    Content-Length that is no plain number), and then `split_datagram` decides. Where this answers, split_datagram would have returned
+    [payload]: its Content-Length pattern finds the header the parser finds first, and with the
+    declared length equal to the body there is nothing after it."""
+    if not payload or payload[0] in (10, 13):
+        return None
+    item = parse_message(payload, origin=frame.origin, time=frame.time, src=frame.src, dst=frame.dst,
+                         transport=frame.transport)
+    if not isinstance(item, SipMessage):
+        return None
+    declared = item.header("Content-Length")
+    if declared is not None and number(declared) != len(payload) - item._body_at:
+        return None  # a length that is no number may still be read by split_datagram's pattern
+    return item
+
+
+def _dissect_frames(frames: Iterable[Frame | LogEvent], sniffed: bool = False) -> Iterator[Item]:
+    """`sniffed`: every datagram passed `looks_like_sip` already (the capture reader's filter)."""
     framers: dict[tuple, StreamFramer] = {}
     endpoints: dict[Endpoint, Endpoint] = {}
     """One shared Endpoint per address: a capture has few addresses and many messages."""
@@ -77,21 +97,27 @@ def _dissect_frames(frames: Iterable[Frame | LogEvent]) -> Iterator[Item]:
                         item.first_origin = fm.first_origin
                 yield item
             continue
+        if sniffed and not frame.whole_message:
+            item = _one_message(frame.payload, frame)
+            if item is not None:
+                _annotate(item, frame)
+                yield item
+                continue
         payloads = [frame.payload] if frame.whole_message else split_datagram(frame.payload)
         for index, payload in enumerate(payloads):
-            if not frame.whole_message and not looks_like_sip(payload):
+            if not frame.whole_message and not sniffed and not looks_like_sip(payload):
                 continue
             item = parse_message(payload, origin=frame.origin, time=frame.time, src=frame.src, dst=frame.dst,
                                  transport=frame.transport)
             if isinstance(item, SipMessage):
                 _annotate(item, frame)
                 if index:
-                    item.anomalies.append(Anomaly(
+                    item.anomalies = [*item.anomalies, Anomaly(
                         "bundled-message",
                         f"follows another message in the same {frame.transport} datagram; "
                         "a receiver that follows RFC 3261 §18.3 discards it",
                         frame.origin,
-                    ))
+                    )]
             yield item
     for framer in framers.values():
         problem = framer.finish()

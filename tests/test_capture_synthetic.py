@@ -88,7 +88,7 @@ def test_simple_files(name):
     assert summary.link_types == links
     assert summary.warnings == []
     assert anomalies == []
-    assert all(m.anomalies == [] for m in messages)
+    assert all(list(m.anomalies) == [] for m in messages)
 
 
 @pytest.mark.parametrize("name, fraction", [
@@ -130,7 +130,7 @@ def test_ipv4_fragments_in_and_out_of_order():
     assert [m.ip_fragments for m in messages] == [3, 1, 3]
     assert messages[0].sdp is not None and messages[0].sdp.media[0].port == 4000
     assert summary.facts["ip_fragmented_datagrams"] == 2
-    assert all(m.anomalies == [] for m in messages)
+    assert all(list(m.anomalies) == [] for m in messages)
 
 
 def test_ipv6_fragments_with_extension_headers():
@@ -142,7 +142,7 @@ def test_ipv6_fragments_with_extension_headers():
         (7, A6, B6, "UDP", invite, "frag6-b", "1 INVITE"),  # dest-opts after the fragment header
     ]
     assert [m.ip_fragments for m in messages] == [3, 1, 3]
-    assert all(m.anomalies == [] for m in messages)
+    assert all(list(m.anomalies) == [] for m in messages)
     assert summary.warnings == []
 
 
@@ -165,7 +165,7 @@ def test_tcp_reassembly():
     invite, ok = messages[4], messages[6]
     assert invite.tcp_segments == 4 and invite.first_origin.frame == 9
     assert ok.tcp_segments == 2 and ok.sdp.media[0].port == 5000
-    assert anomalies == [] and all(m.anomalies == [] for m in messages)
+    assert anomalies == [] and all(list(m.anomalies) == [] for m in messages)
     assert summary.facts["tcp_retransmissions"] == 2
     assert summary.facts["tcp_out_of_order"] == 1
     assert "tcp_gaps" not in summary.facts and summary.warnings == []
@@ -230,7 +230,7 @@ def test_sctp_data_chunks():
         (8, A, B, "SCTP", "INFO sip:bob@198.51.100.20;transport=sctp SIP/2.0", "sctp-3", "2 INFO"),  # I-DATA
     ]
     assert [m.body for m in messages[2:4]] == [b"one", b"two"]
-    assert messages[4].sdp.media[0].port == 4000 and messages[4].anomalies == []
+    assert messages[4].sdp.media[0].port == 4000 and list(messages[4].anomalies) == []
     assert messages[5].body == b"Signal=1\r\nDuration=100\r\n"
     assert anomalies == []
 
@@ -252,7 +252,7 @@ def test_websocket():
     ]
     assert messages[2].authorization.get("username") == "alice"
     assert messages[4].sdp.media[0].port == 4010
-    assert anomalies == [] and all(m.anomalies == [] for m in messages)
+    assert anomalies == [] and all(list(m.anomalies) == [] for m in messages)
     assert summary.warnings == []
 
 
@@ -267,10 +267,10 @@ def test_udp_datagram_with_two_messages_and_sip_syntax():
         (4, B6, A6, "UDP", "SIP/2.0 200 OK", call, "1 INVITE"),
     ]
     assert anomalies == []
-    assert messages[0].anomalies == []
+    assert list(messages[0].anomalies) == []
     assert [x.name for x in messages[1].anomalies] == ["bundled-message"]
     inv = messages[2]
-    assert inv.anomalies == []
+    assert list(inv.anomalies) == []
     assert inv.ruri.user == "+15551234567;npdi;rn=+15550000000"
     assert inv.ruri.host == "[2001:db8::20]" and inv.ruri.port == 5060 and inv.ruri.params == {"user": "phone"}
     assert inv.from_.display == "Alice, A." and inv.from_.tag == "c1"

@@ -58,7 +58,7 @@ def test_standard_input_is_documented():
 def test_internal_error_is_one_line_and_exit_3_with_or_without_debug(monkeypatch):
     import sipdiag.analysis
 
-    def broken(paths):
+    def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(sipdiag.analysis, "analyze_paths", broken)

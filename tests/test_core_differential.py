@@ -439,3 +439,78 @@ def test_version_names_the_core():
 
     assert version(SIPDIAG_PURE="0") == f"sipdiag {__version__} (core: rust {compiled.__version__})"
     assert version(SIPDIAG_PURE="1") == f"sipdiag {__version__} (core: pure-python, SIPDIAG_PURE=1)"
+
+
+# -- the message record: head layout (rust/src/head.rs) and every parsed field ------------------
+
+def _record(raw: bytes, pure: bool):
+    """Every field parse_message fills in, on one core, in comparable form."""
+    from sipdiag.sip.message import Anomaly
+    from sipdiag.sip.parser import parse_message
+    from sipdiag.sources.frame import Origin
+
+    old = os.environ.get("SIPDIAG_PURE")
+    os.environ["SIPDIAG_PURE"] = "1" if pure else "0"
+    try:
+        m = parse_message(raw, origin=Origin("x", frame=1), transport="TCP")
+    finally:
+        if old is None:
+            os.environ.pop("SIPDIAG_PURE", None)
+        else:
+            os.environ["SIPDIAG_PURE"] = old
+    if isinstance(m, Anomaly):
+        return ("anomaly", m.name, m.detail, m.raw)
+    return (m.start_line, m.method, m.status, m.request_uri, m.reason, m.call_id, m.cseq, m._head_at,
+            m._head_end, m._body_at, list(m._index), m._folded, [(a.name, a.detail) for a in m.anomalies],
+            m.headers, m.body)
+
+
+def assert_same_record(raw: bytes) -> None:
+    from sipdiag.sip.parser import head_layout
+
+    assert compiled.head_layout(raw) == head_layout(raw), raw[:200]
+    assert _record(raw, True) == _record(raw, False), raw[:200]
+
+
+def _messages_under(base: Path) -> list[bytes]:
+    from sipdiag.dissect import read_messages
+    from sipdiag.sip.message import SipMessage
+
+    out = []
+    for path in sorted(base.rglob("*")) if base.is_dir() else []:
+        if not path.is_file() or path.stat().st_size > 5_000_000:
+            continue
+        try:
+            _source, items = read_messages(str(path))
+            out += [item.raw for item in items if isinstance(item, SipMessage)]
+        except Exception:  # not a trace (a configuration file, a README): nothing to compare
+            continue
+    return out
+
+
+def test_every_bundled_message_has_the_same_record_on_both_cores():
+    raws = _messages_under(SAMPLES)
+    assert len(raws) > 200
+    for raw in raws:
+        assert_same_record(raw)
+
+
+@pytest.mark.skipif(not CORPUS_CAPTURES, reason=f"no corpus captures under {CORPUS} (set SIPDIAG_CORPUS)")
+def test_every_corpus_message_has_the_same_record_on_both_cores():
+    raws = _messages_under(CORPUS)
+    assert raws
+    for raw in raws:
+        assert_same_record(raw)
+
+
+HEADISH = st.lists(st.sampled_from([b"\r", b"\n", b"\r\n", b"\r\n\r\n", b"\n\n", b" ", b"\t", b":", b": ",
+                                    b"INVITE sip:b SIP/2.0", b"SIP/2.0 180 Ringing", b"Via", b"v", b"Call-ID",
+                                    b"i", b"CSeq", b"1 INVITE", b"Content-Length", b"l", b"5", b"x-\xc3\xa9",
+                                    b"\xc2\xa0", b"\x80", b"\x0b", b"\x1c", b"abc", b"\xff\xfe"]),
+                   max_size=40).map(b"".join)
+
+
+@settings(max_examples=int(os.environ.get("SIPDIAG_DIFF_EXAMPLES", "250")) * 4, deadline=None)
+@given(st.one_of(HEADISH, st.binary(max_size=200)))
+def test_generated_messages_have_the_same_record_on_both_cores(raw):
+    assert_same_record(raw)

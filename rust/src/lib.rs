@@ -10,6 +10,7 @@
 
 pub mod addr;
 pub mod decode;
+pub mod head;
 pub mod scanner;
 pub mod sniff;
 pub mod walk;

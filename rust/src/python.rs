@@ -243,11 +243,54 @@ fn ip_text(raw: &[u8]) -> PyResult<String> {
         .ok_or_else(|| pyo3::exceptions::PyValueError::new_err("an address is 4 or 16 bytes"))
 }
 
+/// `sipdiag.sip.parser.head_layout`, compiled: (lead, head_end, body_at, terminated, start_end,
+/// lines), byte offsets into `data` (see head.rs).
+#[pyfunction]
+fn head_layout(data: &[u8]) -> (usize, usize, usize, bool, usize, Vec<u32>) {
+    let l = crate::head::layout(data);
+    (l.lead, l.head_end, l.body_at, l.terminated, l.start_end, l.lines)
+}
+
+/// The parser's record of one message (see head.rs `Record`), with the header-name table the
+/// parser fills in as it meets names (`learn`).
+#[pyclass(module = "sipdiag._core")]
+struct HeadParser {
+    table: crate::head::NameTable,
+}
+
+#[pymethods]
+impl HeadParser {
+    #[new]
+    fn new(call_id: u32, cseq: u32, content_length: u32) -> Self {
+        HeadParser {
+            table: crate::head::NameTable {
+                names: std::collections::HashMap::new(),
+                special: [call_id, cseq, content_length],
+            },
+        }
+    }
+
+    /// Remember that the name written as `written` has id `id`.
+    fn learn(&mut self, written: &[u8], id: u32) {
+        self.table.names.insert(written.to_vec(), id);
+    }
+
+    /// (lead, head_end, body_at, terminated, start_end, index, unknown, others, specials).
+    #[allow(clippy::type_complexity)]
+    fn parse(&self, data: &[u8]) -> (usize, usize, usize, bool, usize, Vec<u32>, Vec<u32>, Vec<u32>, [i64; 3]) {
+        let l = crate::head::layout(data);
+        let r = self.table.record(data, &l);
+        (l.lead, l.head_end, l.body_at, l.terminated, l.start_end, r.index, r.unknown, r.others, r.specials)
+    }
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<CaptureScanner>()?;
     m.add_function(wrap_pyfunction!(looks_like_sip, m)?)?;
     m.add_function(wrap_pyfunction!(ip_text, m)?)?;
+    m.add_function(wrap_pyfunction!(head_layout, m)?)?;
+    m.add_class::<HeadParser>()?;
     Ok(())
 }

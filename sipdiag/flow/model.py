@@ -42,7 +42,7 @@ NOT_FAILED = frozenset({CANCELLED, IN_PROGRESS})
 """Outcomes that are neither success nor failure."""
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Transaction:
     """One SIP transaction (RFC 3261 §17): a request, its retransmissions and responses."""
 

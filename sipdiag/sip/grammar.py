@@ -116,12 +116,21 @@ def _take_name(low: str) -> int:
     return found
 
 
+_ASKED: dict[str, int] = {}
+"""Names as code asks for them ('Via', 'Contact') → id: one lookup for the common questions."""
+
+
 def header_id(name: str) -> int:
     """The id of header `name` (any spelling, compact forms too); OTHER_NAME if never met."""
-    found = _NAME_IDS.get(name.lower())
+    found = _ASKED.get(name)
     if found is not None:
         return found
-    return _NAME_IDS.get(canonical_header(name).lower(), OTHER_NAME)
+    found = _NAME_IDS.get(name.lower())
+    if found is None:
+        found = _NAME_IDS.get(canonical_header(name).lower(), OTHER_NAME)
+    if found != OTHER_NAME and len(_ASKED) < 4096:
+        _ASKED[name] = found
+    return found
 
 
 def header_name(written: str) -> tuple[str, int]:
@@ -166,6 +175,23 @@ CSEQ = re.compile(r"^\s*([0-9]{1,10})\s+(\S+)\s*$")
 
 # RFC 2046 §5.1.1 boundary parameter of multipart bodies.
 BOUNDARY = re.compile(r'boundary\s*=\s*"?([^";]+)"?', re.IGNORECASE)
+
+
+SHARED_VALUES = 65536
+_SHARED: dict = {}
+
+
+def shared(value):
+    """One object for equal values met again (methods, CSeq pairs, a dialog's Call-ID, header
+    parameter names, hosts, transports), so each message's record does not hold its own copy.
+    The table is bounded: when full it starts afresh (values stay correct, only sharing is lost
+    for a while), so hostile input cannot grow it."""
+    found = _SHARED.get(value)
+    if found is None:
+        if len(_SHARED) >= SHARED_VALUES:
+            _SHARED.clear()
+        _SHARED[value] = found = value
+    return found
 
 
 def is_request_method(token: str) -> bool:

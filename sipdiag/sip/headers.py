@@ -8,8 +8,15 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from .grammar import AUTH_PARAM, CSEQ, URI_HOSTPORT, URI_SCHEME, VIA, is_ip_literal, number
+from .grammar import AUTH_PARAM, CSEQ, URI_HOSTPORT, URI_SCHEME, VIA, is_ip_literal, number, shared
+
+
+SHARED_VIEWS = 16384
+"""URI, name-addr and Via views are cached by their text (an LRU of this many per kind): the
+request and its responses, a UA's Contact in every message it sends, retransmissions all carry
+the same text, so they share one (frozen, never mutated) view instead of holding a copy each."""
 
 
 def split_list(value: str) -> list[str]:
@@ -46,8 +53,15 @@ def split_list(value: str) -> list[str]:
     return out
 
 
+UNIQUE_PARAMS = frozenset({"branch", "tag", "nonce", "cnonce", "response", "opaque", "epid", "+sip.instance"})
+"""Parameters whose values are (nearly) unique per message: not worth sharing (see `shared`)."""
+
+
 def parse_params(text: str) -> dict[str, str | None]:
-    """';a=b;c' → {'a': 'b', 'c': None}; names lower-cased, quotes kept off values."""
+    """';a=b;c' → {'a': 'b', 'c': None}; names lower-cased, quotes kept off values.
+
+    Names, and the values of parameters that repeat (received=, rport=, transport=, expires=),
+    are shared objects: a busy capture has a few dozen of them and hundreds of thousands of views."""
     params: dict[str, str | None] = {}
     for part in _split_semis(text):
         part = part.strip()
@@ -58,9 +72,10 @@ def parse_params(text: str) -> dict[str, str | None]:
             v = v.strip()
             if len(v) >= 2 and v[0] == '"' and v[-1] == '"':
                 v = v[1:-1]
-            params[k.strip().lower()] = v
+            k = shared(k.strip().lower())
+            params[k] = v if k in UNIQUE_PARAMS else shared(v)
         else:
-            params[part.lower()] = None
+            params[shared(part.lower())] = None
     return params
 
 
@@ -135,6 +150,7 @@ def split_bare_ipv6(text: str) -> tuple[str, int | None]:
         return text, None
 
 
+@lru_cache(maxsize=SHARED_VIEWS)
 def parse_uri(text: str | None) -> Uri | None:
     """sip/sips/tel and other URIs (RFC 3261 §19.1.1, RFC 3966); None when not a URI."""
     if not text:
@@ -159,7 +175,7 @@ def parse_uri(text: str | None) -> Uri | None:
         return _parse_bare_ipv6_uri(text, scheme, user, rest)
     port = h.group("port")
     params = parse_params(h.group("params")[1:]) if h.group("params") else {}
-    return Uri(text, scheme, user, h.group("host") or None, int(port) if port else None, params)
+    return Uri(text, shared(scheme), user, shared(h.group("host")) or None, int(port) if port else None, params)
 
 
 def _parse_bare_ipv6_uri(text: str, scheme: str, user: str | None, hostpart: str) -> Uri | None:
@@ -189,6 +205,7 @@ class NameAddr:
         return self.params.get("tag")
 
 
+@lru_cache(maxsize=SHARED_VIEWS)
 def parse_name_addr(text: str | None) -> NameAddr | None:
     """RFC 3261 §20.10 name-addr / addr-spec, with header params after the URI."""
     if text is None:
@@ -226,9 +243,9 @@ def _find_unquoted(text: str, ch: str) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Via:
-    """One Via element (RFC 3261 §20.42, RFC 3581 rport)."""
+    """One Via element (RFC 3261 §20.42, RFC 3581 rport). Its text is not kept: the message has it
+    (`header_values("Via")`), and a busy capture holds one Via view per message."""
 
-    raw: str
     transport: str
     host: str
     port: int | None
@@ -256,6 +273,7 @@ class Via:
         return f"{h}:{self.port}" if self.port else h
 
 
+@lru_cache(maxsize=SHARED_VIEWS)
 def parse_via(text: str) -> Via | None:
     m = VIA.match(text)
     if not m:
@@ -266,7 +284,7 @@ def parse_via(text: str) -> Via | None:
     host, port = _split_host_port(sent_by)
     if not host:
         return None
-    return Via(text.strip(), m.group("transport").upper(), host, port, parse_params(params))
+    return Via(shared(m.group("transport").upper()), shared(host), port, parse_params(params))
 
 
 def _split_host_port(text: str) -> tuple[str, int | None]:
@@ -303,8 +321,10 @@ def parse_credentials(text: str | None) -> Credentials | None:
     params: dict[str, str] = {}
     for m in AUTH_PARAM.finditer(rest):
         value = m.group(2) if m.group(2) is not None else m.group(3)
-        params[m.group(1).lower()] = value.replace('\\"', '"') if value else value
-    return Credentials(scheme, params)
+        name = shared(m.group(1).lower())
+        value = value.replace('\\"', '"') if value else value
+        params[name] = value if name in UNIQUE_PARAMS else shared(value)
+    return Credentials(shared(scheme), params)
 
 
 def parse_cseq(text: str | None) -> tuple[int, str] | None:

@@ -27,6 +27,10 @@ from .headers import (
 from .sdp import SessionDescription, parse_sdp
 
 
+NONE: tuple = ()
+"""The shared empty sequence of a message without anomalies or other sightings."""
+
+
 @dataclass(slots=True)
 class Anomaly:
     """Odd or malformed peer input (Zeek's "weird"): a stable name, detail, origin and raw bytes."""
@@ -46,9 +50,9 @@ class SipMessage:
 
     How this works: the message keeps its raw bytes and, per header line, four small integers
     in one array (`_index`): the header name's id (`grammar.header_name`), where the line starts,
-    and where its value starts and ends in the decoded head. A header value is cut out of the
-    head when asked for; the head is decoded again each time (a few hundred bytes of UTF-8,
-    deterministic, cheaper than keeping a second copy). Call-ID and CSeq are read while
+    and where its value starts and ends, as byte offsets into the raw bytes (parser.head_layout).
+    A header value is cut out of the raw bytes and decoded when asked for (the offsets sit on
+    ASCII bytes, so that is the same text as a slice of the decoded message). Call-ID and CSeq are read while
     parsing; Via, From, To, Contact, the Request-URI, credentials and SDP are parsed on first
     use and kept in slots. Until a view is asked for, a message costs its raw bytes and a few
     hundred bytes more; the views the flow layer asks of every message (Via, From, To, Contact)
@@ -56,8 +60,8 @@ class SipMessage:
     """
 
     __slots__ = (
-        "origin", "time", "src", "dst", "transport", "raw", "start_line", "method", "request_uri",
-        "status", "reason", "anomalies", "direction", "ip_fragments", "tcp_segments", "tunnel",
+        "origin", "time", "src", "dst", "transport", "raw", "start_line", "method",
+        "status", "anomalies", "direction", "ip_fragments", "tcp_segments", "tunnel",
         "first_origin", "seq",
         "_head_at", "_head_end", "_body_at", "_index", "_folded", "_call_id", "_cseq",
         "_top_via", "_from", "_to", "_contacts", "_ruri", "_sdp", "_authorization", "_challenge",
@@ -74,9 +78,7 @@ class SipMessage:
         raw: bytes,
         start_line: str,
         method: str | None,
-        request_uri: str | None,
         status: int | None,
-        reason: str | None,
         head_at: int,
         head_end: int,
         body_at: int,
@@ -94,9 +96,7 @@ class SipMessage:
         self.raw = raw
         self.start_line = start_line
         self.method = method
-        self.request_uri = request_uri
         self.status = status
-        self.reason = reason
         self._head_at = head_at
         """raw[_head_at:_head_end] is the head (start line and headers), without leading CR/LF."""
         self._head_end = head_end
@@ -107,7 +107,9 @@ class SipMessage:
         """Values of folded (multi-line) headers by header position, already joined."""
         self._call_id = call_id
         self._cseq = cseq
-        self.anomalies = anomalies if anomalies is not None else []
+        self.anomalies: Sequence[Anomaly] = anomalies or NONE
+        """What is odd about this message; a shared empty tuple when nothing is (most messages):
+        to add one, assign a new list."""
         self.direction: str | None = None
         """For text logs: 'in' or 'out' as seen by the logging host."""
         self.ip_fragments = 1
@@ -115,7 +117,6 @@ class SipMessage:
         self.tunnel: str | None = None
         self.first_origin: Origin | None = None
         """Frame where a message spread over several segments began."""
-        """The same message in other inputs (filled in by flows when inputs are merged)."""
         self.seq = 0
         """Position in the merged timeline of all inputs (set by flows)."""
 
@@ -123,6 +124,20 @@ class SipMessage:
     @property
     def is_request(self) -> bool:
         return self.method is not None
+
+    @property
+    def request_uri(self) -> str | None:
+        """The Request-URI as written (requests), cut from the start line when asked for."""
+        if self.method is None:
+            return None
+        return self.start_line.split(None, 2)[1]
+
+    @property
+    def reason(self) -> str | None:
+        """The reason phrase (responses; '' when there is none), cut from the start line."""
+        if self.method is not None:
+            return None
+        return self.start_line[7:].lstrip(" ")[3:].lstrip(" ").rstrip()
 
     @property
     def summary(self) -> str:
@@ -145,48 +160,39 @@ class SipMessage:
         normalised: a bare CR ends a line too. Highlights count their line numbers in this list."""
         return self.raw.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
-    def _head(self) -> str:
-        return self.raw[self._head_at:self._head_end].decode("utf-8", "replace")
-
-    def _value(self, head: str, position: int) -> str:
+    def _value(self, position: int) -> str:
         folded = self._folded
         if folded is not None and position in folded:
             return folded[position]
         i = position * 4
-        return head[self._index[i + 2]:self._index[i + 3]].strip()
+        index = self._index
+        return self.raw[index[i + 2]:index[i + 3]].decode("utf-8", "replace").strip()
+
+    def _written_name(self, position: int) -> str:
+        """The header name of line `position` as written, canonical form."""
+        line_at = self._index[position * 4 + 1]
+        raw = self.raw
+        return canonical_header(raw[line_at:raw.index(b":", line_at)].decode("utf-8", "replace"))
 
     @property
     def headers(self) -> list[tuple[str, str]]:
         """Every header line in order as (canonical name, value); compact forms expanded, folds joined."""
-        head = self._head()
-        index = self._index
-        out = []
-        for position in range(len(index) // 4):
-            line_at = index[position * 4 + 1]
-            name = canonical_header(head[line_at:head.index(":", line_at)])
-            out.append((name, self._value(head, position)))
-        return out
+        return [(self._written_name(p), self._value(p)) for p in range(len(self._index) // 4)]
 
     def _positions(self, name: str) -> list[int]:
         """Positions of the header lines called `name` (case-insensitive, compact forms too)."""
         wanted = header_id(name)
         ids = self._index[0::4]
         if wanted != OTHER_NAME:
-            if wanted not in ids:
-                return []
+            n = ids.count(wanted)
+            if n <= 1:
+                return [ids.index(wanted)] if n else []
             return [p for p, i in enumerate(ids) if i == wanted]
         if OTHER_NAME not in ids:
             return []
         # a name the table never took in (it is full): compare the spelled-out names
         low = canonical_header(name).lower()
-        head = self._head()
-        found = []
-        for p, i in enumerate(ids):
-            if i == OTHER_NAME:
-                line_at = self._index[p * 4 + 1]
-                if canonical_header(head[line_at:head.index(":", line_at)]).lower() == low:
-                    found.append(p)
-        return found
+        return [p for p, i in enumerate(ids) if i == OTHER_NAME and self._written_name(p).lower() == low]
 
     def header(self, name: str) -> str | None:
         """First value of a header (canonical name, case-insensitive), or None."""
@@ -201,15 +207,14 @@ class SipMessage:
             if not positions:
                 return None
             position = positions[0]
-        return self._value(self._head(), position)
+        return self._value(position)
 
     def header_values(self, name: str) -> list[str]:
         """All values of a header; list headers (Via, Contact, ...) split at commas."""
         positions = self._positions(name)
         if not positions:
             return []
-        head = self._head()
-        values = [self._value(head, p) for p in positions]
+        values = [self._value(p) for p in positions]
         if name.lower() in LIST_HEADERS_LOWER:
             return [item for v in values for item in split_list(v)]
         return values
@@ -251,8 +256,7 @@ class SipMessage:
         """len(self.vias), without parsing every Via when there is one line with one value."""
         positions = self._positions("Via")
         if len(positions) == 1:
-            head = self._head()
-            if "," not in self._value(head, positions[0]):
+            if "," not in self._value(positions[0]):
                 return 0 if self.top_via is None else 1
         return len(self.vias)
 

@@ -13,14 +13,17 @@ from __future__ import annotations
 
 from array import array
 
+from ..sources import core
 from ..sources.frame import Endpoint, Origin
-from .grammar import HEADER_LINE, REQUEST_LINE, STATUS_LINE, header_name, number
+from .grammar import MAX_HEADER_NAMES, REQUEST_LINE, STATUS_LINE, header_id, header_name, number
+from .grammar import shared as _shared
 from .headers import parse_cseq
 from .message import Anomaly, SipMessage
 
 MANDATORY = ("Via", "From", "To", "Call-ID", "CSeq")
 """RFC 3261 §8.1.1: headers every request (and its responses) must carry."""
-
+MANDATORY_IDS = tuple(header_id(h) for h in MANDATORY)
+CALL_ID_ID, CSEQ_ID, CONTENT_LENGTH_ID = header_id("Call-ID"), header_id("CSeq"), header_id("Content-Length")
 
 def split_head(data: bytes) -> tuple[bytes, bytes, bool]:
     """Return (head, body, terminated): the head ends at the first empty line."""
@@ -33,6 +36,134 @@ def split_head(data: bytes) -> tuple[bytes, bytes, bool]:
     return data, b"", False
 
 
+HEADER, CONTINUATION, NO_COLON = 0, 1, 2
+"""Kinds of a header line in a layout (see `head_layout`)."""
+_NOT_A_NAME_START = frozenset(b":\r\x0b\x0c\x1c\x1d\x1e\x1f")
+"""RFC 3261 §25.1 field-name = token: a line starting with these is no header line (SP and HT
+start a continuation)."""
+
+
+def head_layout(data: bytes) -> tuple[int, int, int, bool, int, list[int]]:
+    """Where the parts of a message are, as byte offsets into `data` (the pure-Python twin of
+    rust/src/head.rs, which gives the same tuple):
+
+    (lead, head_end, body_at, terminated, start_end, lines): `lead` CR/LF bytes before the start
+    line, the head `data[lead:head_end]` up to the first empty line (CRLF CRLF, or LF LF for
+    pasted text, whichever comes first; `terminated` False when there is none), the body from
+    `body_at`, the start line `data[lead:start_end]` (its CRs stripped), and per non-empty line
+    after it five integers: kind (HEADER, CONTINUATION, NO_COLON), line start, line end (its CRs
+    stripped), name end (before the colon and the SP/HT in front of it), value start (after the
+    colon and SP/HT). Only ASCII bytes decide, so a UTF-8 decoding of a slice between two
+    offsets is that slice of the decoded message.
+    """
+    n = len(data)
+    lead = 0
+    while lead < n and data[lead] in (10, 13):
+        lead += 1
+    crlf = data.find(b"\r\n\r\n", lead)
+    lf = data.find(b"\n\n", lead)
+    if crlf >= 0 and (lf < 0 or crlf <= lf):
+        head_end, body_at, terminated = crlf, crlf + 4, True
+    elif lf >= 0:
+        head_end, body_at, terminated = lf, lf + 2, True
+    else:
+        head_end, body_at, terminated = n, n, False
+    lines: list[int] = []
+    at = lead
+    start_end = -1
+    while True:
+        nl = data.find(b"\n", at, head_end)
+        stop = head_end if nl < 0 else nl
+        end = stop
+        while end > at and data[end - 1] == 13:
+            end -= 1
+        if start_end < 0:
+            start_end = end
+        elif end > at:
+            first = data[at]
+            if first in (32, 9):
+                lines += (CONTINUATION, at, end, at, at)
+            else:
+                colon = data.find(b":", at, end)
+                if colon < 0 or first in _NOT_A_NAME_START:
+                    lines += (NO_COLON, at, end, at, at)
+                else:
+                    name_end = colon
+                    while name_end > at and data[name_end - 1] in (32, 9):
+                        name_end -= 1
+                    value_at = colon + 1
+                    while value_at < end and data[value_at] in (32, 9):
+                        value_at += 1
+                    lines += (HEADER, at, end, name_end, value_at)
+        if nl < 0:
+            break
+        at = nl + 1
+    return lead, head_end, body_at, terminated, start_end, lines
+
+
+_NAMES: dict[bytes, tuple[str, int]] = {}
+"""Header names as written (bytes) → (canonical name, id); bounded like grammar's table."""
+
+
+def _name_id(written: bytes) -> int:
+    found = _NAMES.get(written)
+    if found is None:
+        found = header_name(written.decode("utf-8", "replace"))
+        if len(_NAMES) < MAX_HEADER_NAMES:
+            _NAMES[written] = found
+            if _compiled_parser is not None:
+                _compiled_parser.learn(written, found[1])
+    return found[1]
+
+
+UNKNOWN = 0xFFFFFFFF
+"""A name id the compiled parser does not know yet (see `head_record`)."""
+SPECIAL_IDS = (CALL_ID_ID, CSEQ_ID, CONTENT_LENGTH_ID)
+
+
+def head_record(data: bytes):
+    """The parser's record of `data` (the pure-Python twin of rust/src/head.rs `Record`, which
+    gives the same tuple, except that it reports names it has not learnt yet as UNKNOWN):
+
+    (lead, head_end, body_at, terminated, start_end, index, unknown, others, specials): the
+    layout's offsets (see `head_layout`), per header line four integers (name id, line start,
+    value start, value end), (position, name end) of each header whose id is UNKNOWN, per other
+    line (kind, start, end, headers before it), and the first positions of Call-ID, CSeq and
+    Content-Length (-1: none)."""
+    lead, head_end, body_at, terminated, start_end, lines = head_layout(data)
+    index: list[int] = []
+    others: list[int] = []
+    specials = [-1, -1, -1]
+    for i in range(0, len(lines), 5):
+        kind, at, end, name_end, value_at = lines[i:i + 5]
+        if kind != HEADER:
+            others += (kind, at, end, len(index) // 4)
+            continue
+        name_id = _name_id(data[at:name_end])
+        if name_id in SPECIAL_IDS:
+            k = SPECIAL_IDS.index(name_id)
+            if specials[k] < 0:
+                specials[k] = len(index) // 4
+        index += (name_id, at, value_at, end)
+    return lead, head_end, body_at, terminated, start_end, index, [], others, specials
+
+
+_compiled_parser = None
+
+
+def _record_function():
+    """The record function of the active core: rust/src/head.rs, or `head_record` above."""
+    global _compiled_parser
+    compiled = core.compiled()
+    if compiled is None:
+        return head_record
+    if _compiled_parser is None:
+        _compiled_parser = compiled.HeadParser(*SPECIAL_IDS)
+        for written, (_canonical, name_id) in _NAMES.items():
+            _compiled_parser.learn(written, name_id)
+    return _compiled_parser.parse
+
+
 def parse_message(
     data: bytes,
     *,
@@ -43,77 +174,71 @@ def parse_message(
     transport: str = "UDP",
 ) -> SipMessage | Anomaly:
     raw = data
-    lead = len(data) - len(data.lstrip(b"\r\n"))
-    data = data[lead:] if lead else data
-    head_bytes, body, terminated = split_head(data)
-    head = head_bytes.decode("utf-8", "replace")
-    lines = head.split("\n")
-    start = lines[0].rstrip("\r")
+    lead, head_end, body_at, terminated, start_end, index, unknown, others, specials = _record_function()(data)
+    start = data[lead:start_end].decode("utf-8", "replace")
     anomalies: list[Anomaly] = []
 
-    method = request_uri = reason = None
+    method = None
     status = None
     m = REQUEST_LINE.match(start)
     if m and not start.upper().startswith("SIP/"):
-        method, request_uri = m.group(1).upper(), m.group(2)
+        method = _shared(m.group(1).upper())
     else:
         s = STATUS_LINE.match(start)
         if not s:
             return Anomaly("malformed-start-line", f"not a SIP start line: {start[:120]!r}", origin, raw[:2048])
-        status, reason = int(s.group(1)), (s.group(2) or "")
+        status = int(s.group(1))
         if not 100 <= status <= 699:
             anomalies.append(Anomaly("bad-status-code", f"status code {status} outside 100-699", origin))
 
-    # one pass over the header lines: four integers per header (name id, line start, value
-    # start, value end in `head`), folded values joined aside, the few values checks need
-    index: list[int] = []
+    for i in range(0, len(unknown), 2):  # names the compiled parser meets for the first time
+        position = unknown[i]
+        name_id = index[position * 4] = _name_id(data[index[position * 4 + 1]:unknown[i + 1]])
+        if name_id in SPECIAL_IDS:
+            k = SPECIAL_IDS.index(name_id)
+            if specials[k] < 0 or position < specials[k]:
+                specials[k] = position
+
+    # continuation lines are joined to the header before them (kept aside, by position); a
+    # line that is no header line is an anomaly
     folded: dict[int, str] | None = None
-    names: list[str] = []
-    values: list[str] = []
-    line_at = len(lines[0]) + 1
-    for line in lines[1:]:
-        at = line_at
-        line_at += len(line) + 1
-        line = line.rstrip("\r")
-        if not line:
-            continue
-        if line[0] in " \t":
-            if names:
-                value = f"{values[-1]} {line.strip()}".strip()
-                values[-1] = value
+    for i in range(0, len(others), 4):
+        kind, at, end, before = others[i:i + 4]
+        line = data[at:end].decode("utf-8", "replace")
+        if kind == CONTINUATION:
+            if before:
+                last = before - 1
                 if folded is None:
                     folded = {}
-                folded[len(names) - 1] = value
+                previous = folded.get(last)
+                if previous is None:
+                    previous = data[index[last * 4 + 2]:index[last * 4 + 3]].decode("utf-8", "replace").strip()
+                folded[last] = f"{previous} {line.strip()}".strip()
             else:
                 anomalies.append(Anomaly("bad-header-line", f"continuation line before any header: {line[:80]!r}", origin))
-            continue
-        hm = HEADER_LINE.match(line)
-        if not hm:
+        else:
             anomalies.append(Anomaly("bad-header-line", f"header line without a colon: {line[:80]!r}", origin))
-            continue
-        name, name_id = header_name(hm.group(1))
-        index += (name_id, at, at + hm.start(2), at + len(line))
-        names.append(name)
-        values.append(hm.group(2).strip())
 
+    head_bytes_end_nl = head_end > lead and data[head_end - 1] == 10
+    body = data[body_at:]
     if not terminated:
-        if head_bytes.endswith(b"\n") or not body:
+        if head_bytes_end_nl or not body:
             anomalies.append(Anomaly("unterminated-headers", "no empty line after the headers", origin))
 
-    call_id_text = cseq_text = length_text = None
-    for name, value in zip(names, values):
-        if name == "Call-ID":
-            if call_id_text is None:
-                call_id_text = value
-        elif name == "CSeq":
-            if cseq_text is None:
-                cseq_text = value
-        elif name == "Content-Length":
-            if length_text is None:
-                length_text = value
+    def value_of(position: int) -> str | None:
+        if position < 0:
+            return None
+        if folded is not None and position in folded:
+            return folded[position]
+        return data[index[position * 4 + 2]:index[position * 4 + 3]].decode("utf-8", "replace").strip()
+
+    call_id_text = value_of(specials[0])
+    cseq_text = value_of(specials[1])
+    length_text = value_of(specials[2])
     cseq = parse_cseq(cseq_text)
-    body_at = lead + len(head_bytes) + (len(data) - len(head_bytes) - len(body))
-    _check(names, method, cseq, cseq_text, length_text, body, transport, anomalies, origin)
+    if cseq is not None:
+        cseq = _shared(cseq)
+    _check(set(index[0::4]), method, cseq, cseq_text, length_text, body, transport, anomalies, origin)
     return SipMessage(
         origin=origin,
         time=time,
@@ -123,23 +248,20 @@ def parse_message(
         raw=raw,
         start_line=start,
         method=method,
-        request_uri=request_uri,
         status=status,
-        reason=reason,
         head_at=lead,
-        head_end=lead + len(head_bytes),
+        head_end=head_end,
         body_at=body_at,
-        index=array("H" if len(head) < 65536 else "I", index),
+        index=array("H" if head_end < 65536 else "I", index),
         folded=folded,
-        call_id=call_id_text.strip() or None if call_id_text is not None else None,
+        call_id=_shared(call_id_text.strip()) or None if call_id_text is not None else None,
         cseq=cseq,
-        anomalies=anomalies,
+        anomalies=anomalies or None,
     )
 
 
-def _check(names, method, cseq, cseq_text, length_text, body, transport, anomalies, origin) -> None:
-    present = set(names)
-    missing = [h for h in MANDATORY if h not in present]
+def _check(present_ids, method, cseq, cseq_text, length_text, body, transport, anomalies, origin) -> None:
+    missing = [h for h, name_id in zip(MANDATORY, MANDATORY_IDS) if name_id not in present_ids]
     if missing:
         anomalies.append(Anomaly("missing-header", "missing mandatory header(s): " + ", ".join(missing), origin))
     if cseq_text is not None:

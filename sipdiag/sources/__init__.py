@@ -42,6 +42,7 @@ __all__ = [
     "InputWarning",
     "LogEvent",
     "Origin",
+    "ReadProgress",
     "Source",
     "STDIN",
     "label",
@@ -56,6 +57,7 @@ class Source(Protocol):
     """One opened input: iterate it once to get its frames and log events."""
 
     summary: InputSummary
+    progress: "ReadProgress"
 
     def __iter__(self) -> Iterator[Frame | LogEvent]: ...
 
@@ -124,6 +126,32 @@ class _Replay(io.RawIOBase):
         if not self.closed and self._owns:
             self._stream.close()
         super().close()
+
+
+class ReadProgress:
+    """How far reading an input has got, for a progress bar: bytes of the file (compressed bytes
+    for a gzip'd one) consumed so far, of `total` (None for a stream, whose size is not known).
+
+    It asks the operating system where the file descriptor stands (one `lseek`), so readers
+    need not count anything; read-ahead buffering makes it run at most one buffer early."""
+
+    def __init__(self, total: int | None = None) -> None:
+        self.total = total
+        self._fd: int | None = None
+        self._last = 0
+
+    def watch(self, fd: int | None) -> None:
+        """Follow file descriptor `fd` (the file as opened, below any gunzip and buffering)."""
+        self._fd = fd
+
+    def done(self) -> int:
+        """Bytes consumed so far (the last known count once the file is closed)."""
+        if self._fd is not None:
+            try:
+                self._last = os.lseek(self._fd, 0, os.SEEK_CUR)
+            except OSError:  # closed, or a pipe: keep the last count
+                self._fd = None
+        return self._last
 
 
 def _buffered(raw: io.RawIOBase) -> io.BufferedReader:
@@ -214,12 +242,14 @@ class _Opener:
     replayed); later calls open a regular file afresh and refuse a stream, which cannot be read
     twice."""
 
-    def __init__(self, path: str, name: str, head: bytes, stream, regular: bool, rewind: bool) -> None:
+    def __init__(self, path: str, name: str, head: bytes, stream, regular: bool, rewind: bool,
+                 progress: ReadProgress) -> None:
         self._path = path
         self._name = name
         self._first = (head, stream)
         self._regular = regular
         self._rewind = rewind
+        self._progress = progress
 
     def __call__(self) -> io.BufferedReader:
         if self._first is not None:
@@ -231,7 +261,9 @@ class _Opener:
             return _buffered(_Replay(head, stream))
         if not self._regular:
             raise InputError(self._name, "is a stream and can be read only once")
-        return _open_bytes(self._path, self._name)[0]
+        fh, _gzipped, _regular, fd = _open_bytes(self._path, self._name)
+        self._progress.watch(fd)
+        return fh
 
     def close(self) -> None:
         if self._first is not None:
@@ -240,7 +272,9 @@ class _Opener:
 
 
 def _open_bytes(path: str, name: str | None = None):
-    """Open `path` for binary reading, transparently un-gzipping it. Returns (file, gzipped, regular).
+    """Open `path` for binary reading, transparently un-gzipping it.
+
+    Returns (file, gzipped, regular, fd): `fd` is the descriptor of a regular file, else None.
 
     The file is read from its start: a regular file is rewound after its first two bytes were
     read to see whether it is gzip'd; a stream replays them."""
@@ -258,9 +292,10 @@ def _open_bytes(path: str, name: str | None = None):
         if owns:
             raw.close()
         raise InputError(name, f"cannot read: {exc.strerror or exc}") from None
+    fd = raw.fileno() if regular else None
     if magic == GZIP_MAGIC:
-        return open_gunzip(fh), True, regular
-    return fh, False, regular
+        return open_gunzip(fh), True, regular, fd
+    return fh, False, regular, fd
 
 
 def _read_head(fh) -> tuple[bytes, str | None]:
@@ -276,13 +311,17 @@ def _read_head(fh) -> tuple[bytes, str | None]:
 def open_input(path: str) -> Source:
     """Detect the format of `path` (`-`: standard input) by content and return a reader for it."""
     name = label(path)
-    fh, gzipped, regular = _open_bytes(path, name)
+    fh, gzipped, regular, fd = _open_bytes(path, name)
     opener = None
     try:
+        progress = ReadProgress(os.fstat(fd).st_size if fd is not None else None)
+        progress.watch(fd)
         head, damage = _read_head(fh)
         if head:
-            opener = _Opener(path, name, head, fh, regular, rewind=regular and not gzipped)
-        return _detect(name, head, damage, gzipped, opener)
+            opener = _Opener(path, name, head, fh, regular, rewind=regular and not gzipped, progress=progress)
+        source = _detect(name, head, damage, gzipped, opener)
+        source.progress = progress
+        return source
     except BaseException:
         if opener is not None:
             opener.close()
@@ -304,7 +343,9 @@ def open_data(name: str, data: bytes) -> Source:
         head, damage = _read_head(fh)
     finally:
         fh.close()
-    return _detect(name, head, damage, gzipped, opener)
+    source = _detect(name, head, damage, gzipped, opener)
+    source.progress = ReadProgress()
+    return source
 
 
 def _detect(name: str, head: bytes, damage: str | None, gzipped: bool, opener) -> Source:
