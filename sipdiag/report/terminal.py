@@ -45,6 +45,17 @@ def _t(value: object, style: str = "", newlines: bool = False) -> Text:
     return Text(inert(_clean(value) if isinstance(value, str) else value, newlines), style=style)
 
 
+FIX_LINES = 14
+"""Lines of the lead's fix in the summary without --verbose (the report has it whole)."""
+
+
+def _fix_lines(fix: str, verbose: bool) -> str:
+    lines = fix.splitlines()
+    if verbose or len(lines) <= FIX_LINES:
+        return fix
+    return "\n".join(lines[:FIX_LINES] + [f"… {len(lines) - FIX_LINES} more lines (--verbose, or the HTML report)"])
+
+
 class _OneLine:
     """A line of text cut to the terminal's width with an ellipsis, never wrapped."""
 
@@ -213,7 +224,7 @@ def _verdict_panel(v: Verdict, verbose: bool, lead: bool) -> Panel:
         body += [Text(""), _t(v.summary, newlines=True)]
     elif lead or verbose:
         body += [Text(""), Text("Cause: ", style="bold").append(_t(f.cause, newlines=True)),
-                 Text(""), Text("Fix:", style="bold"), _t(f.fix, newlines=True)]
+                 Text(""), Text("Fix:", style="bold"), _t(_fix_lines(f.fix, verbose), newlines=True)]
     else:  # a further problem: its cause in one sentence; the fix with --verbose or in the report
         body += [Text("Cause: ", style="bold").append(_t(first_sentence(f.cause), newlines=True))]
         if f.observations and verbose:
