@@ -57,9 +57,10 @@ def corrected(analysis: Analysis, finding: Finding, edits: list[ConfigEdit]) -> 
     by_target: dict[tuple[str, str], list[ConfigEdit]] = {}
     for e in edits:
         by_target.setdefault((e.type, e.section or endpoint.name), []).append(e)
-    sections = [_section(config.get("endpoint", endpoint.name), "endpoint", endpoint.name,
-                         by_target.pop(("endpoint", endpoint.name), []))]
-    after = _options_after(config.get("endpoint", endpoint.name), by_target_for(edits, endpoint.name))
+    endpoint_obj = config.get("endpoint", endpoint.name)
+    endpoint_edits = by_target.pop(("endpoint", endpoint.name), [])
+    sections = [_section(endpoint_obj, "endpoint", endpoint.name, endpoint_edits)]
+    after = _options_after(endpoint_obj, endpoint_edits)  # the auth, aors and transport it names once fixed
     for auth in _names(after.get("auth", "")):
         sections.append(_section(config.get("auth", auth), "auth", auth, by_target.pop(("auth", auth), [])))
     for aor in _names(after.get("aors", "")):
@@ -74,10 +75,6 @@ def corrected(analysis: Analysis, finding: Finding, edits: list[ConfigEdit]) -> 
     for (kind, name), rest in by_target.items():  # edits of objects not reached above
         sections.append(_section(config.get(kind, name), kind, name, rest))
     return sections
-
-
-def by_target_for(edits: list[ConfigEdit], endpoint: str) -> list[ConfigEdit]:
-    return [e for e in edits if e.type == "endpoint" and (e.section or endpoint) == endpoint]
 
 
 def _names(value: str) -> list[str]:
