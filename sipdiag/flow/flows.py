@@ -251,7 +251,7 @@ def _registration_outcome(flow: Flow, end_time: float | None) -> None:
 
 
 def _call_outcome(flow: Flow, end_time: float | None) -> None:
-    invites = [t for t in flow.transactions if t.method == "INVITE" and not (t.request.to and t.request.to.tag)]
+    invites = [t for t in flow.transactions if t.is_initial_invite]
     if not invites:
         invites = [t for t in flow.transactions if t.method == "INVITE"]
     cancels = [t for t in flow.transactions if t.method == "CANCEL"]

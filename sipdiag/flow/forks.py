@@ -42,7 +42,7 @@ def find_forks(flows: list[Flow]) -> list[Fork]:
         cancelled: set[tuple] = set()
         for t in flow.transactions:
             req = t.request
-            if t.method == "INVITE" and not (req.to and req.to.tag):
+            if t.is_initial_invite:
                 groups.setdefault((req.src.ip, req.cseq_number), []).append(t)
             elif t.method == "CANCEL":
                 cancelled.add((req.src.ip, req.cseq_number, str(req.dst)))

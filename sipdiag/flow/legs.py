@@ -24,7 +24,7 @@ groups and lookups take milliseconds to a few seconds)."""
 def initial_invite(flow: Flow) -> Transaction | None:
     """The flow's first INVITE outside a dialog (no To tag)."""
     for t in flow.transactions:
-        if t.method == "INVITE" and not (t.request.to and t.request.to.tag):
+        if t.is_initial_invite:
             return t
     return None
 

@@ -126,6 +126,12 @@ class Transaction:
         return self.status in (401, 407)
 
     @property
+    def is_initial_invite(self) -> bool:
+        """An INVITE outside a dialog (its To has no tag yet): a call attempt, not a re-INVITE."""
+        to = self.request.to
+        return self.method == "INVITE" and not (to and to.tag)
+
+    @property
     def messages(self) -> list[SipMessage]:
         out = list(self.requests) + list(self.responses)
         if self.ack is not None:

@@ -39,18 +39,19 @@ def attach(analysis: Analysis, finding: Finding) -> Finding:
         if rule is not None:
             highlights += rule.highlight(analysis, finding, msg)
     finding.highlights = highlights
+    if rule is None:
+        return finding
     asterisk = _asterisk_involved(analysis, finding, messages)
-    if rule is not None and rule.pbx_checks and not finding.checks and asterisk:
+    if rule.pbx_checks and not finding.checks and asterisk:
         details = finding.details if isinstance(finding.details, dict) else {}
         endpoint = str(details.get("endpoint") or details.get("auth_username") or "<endpoint>")
         finding.checks = [c.format(endpoint=endpoint) for c in rule.pbx_checks]
-    if rule is not None:
-        fill = _Fill(finding)
-        finding.verify = [(_format(c, fill), _format(x, fill)) for c, x in rule.verify
-                          if asterisk or not c.startswith(("pjsip ", "core "))]
-        finding.next_capture = _format(rule.next_capture, fill)
-        finding.lessons = rule.lessons()
-        finding.config_edits = rule.edits(analysis, finding) if asterisk else []
+    fill = _Fill(finding)
+    finding.verify = [(_format(c, fill), _format(x, fill)) for c, x in rule.verify
+                      if asterisk or not c.startswith(("pjsip ", "core "))]
+    finding.next_capture = _format(rule.next_capture, fill)
+    finding.lessons = rule.lessons()
+    finding.config_edits = rule.edits(analysis, finding) if asterisk else []
     return finding
 
 
