@@ -462,7 +462,7 @@ def _record(raw: bytes, pure: bool):
         return ("anomaly", m.name, m.detail, m.raw)
     return (m.start_line, m.method, m.status, m.request_uri, m.reason, m.call_id, m.cseq, m._head_at,
             m._head_end, m._body_at, list(m._index), m._folded, [(a.name, a.detail) for a in m.anomalies],
-            m.headers, m.body)
+            m.headers, m.body, tuple(m.facts))
 
 
 def assert_same_record(raw: bytes) -> None:
@@ -514,3 +514,54 @@ HEADISH = st.lists(st.sampled_from([b"\r", b"\n", b"\r\n", b"\r\n\r\n", b"\n\n",
 @given(st.one_of(HEADISH, st.binary(max_size=200)))
 def test_generated_messages_have_the_same_record_on_both_cores(raw):
     assert_same_record(raw)
+
+
+# -- the key facts (rust/src/facts.rs against sip/keyfacts.facts_from_views) --------------------
+
+VALUE_PIECES = st.lists(st.sampled_from([
+    "SIP/2.0/UDP", "SIP/2.0/tcp", "sip / 2.0 / UDP", "SIP/2.0", "/", " ", "\t", "  ", "h", "pbx.example.com",
+    "192.168.1.5", "[2001:db8::1]", "2001:db8::1", ":", ":5060", ":65535", ":123456", ":x", ";", ";branch=z9hG4bK-1",
+    ";branch=", ";BRANCH=z9hG4bKB", ";branch", ";rport", ";rport=", ";rport=1024", ";rport=abc", ";received=10.0.0.1",
+    ";received", ";tag=abc", ";TAG=X", ";tag", ";expires=0", ";transport=tcp", '"', '"Alice"', '"a<b"', "<", ">",
+    "sip:", "sips:", "SIP:", "tel:+15551234", "a@", "user:pw@", "@", "?", "?h=v", ",", "*", "é", "\xa0", "\x0b", "=",
+]), max_size=12).map("".join)
+"""Header values built from the pieces where the plain forms end and the general parser's
+corners begin (quotes, brackets, lists, flags, repeated parameters, odd ports, non-ASCII)."""
+
+
+def _message_with(via: list[str], from_: str | None, to: str | None, contact: list[str]) -> bytes:
+    lines = ["OPTIONS sip:pbx SIP/2.0"] + [f"Via: {v}" for v in via]
+    if from_ is not None:
+        lines.append(f"From: {from_}")
+    if to is not None:
+        lines.append(f"To: {to}")
+    lines += [f"Contact: {c}" for c in contact]
+    lines += ["Call-ID: c", "CSeq: 1 OPTIONS", "", ""]
+    return "\r\n".join(lines).encode("utf-8")
+
+
+@settings(max_examples=int(os.environ.get("SIPDIAG_DIFF_EXAMPLES", "250")) * 8, deadline=None)
+@given(st.lists(VALUE_PIECES, max_size=3), st.none() | VALUE_PIECES, st.none() | VALUE_PIECES,
+       st.lists(VALUE_PIECES, max_size=2))
+def test_key_facts_are_the_views_facts_on_generated_headers(via, from_, to, contact):
+    assert_same_record(_message_with(via, from_, to, contact))
+
+
+def test_the_core_reads_the_key_facts_of_plain_messages():
+    """The fast path is taken (not declined) on what phones and PBXs write, and its answer is
+    the views' answer (assert_same_record above compares them everywhere)."""
+    from sipdiag.sip.keyfacts import facts_from_views
+    from sipdiag.sip.message import SipMessage
+    from sipdiag.sip.parser import parse_message
+    from sipdiag.sources.frame import Origin
+
+    raw = _message_with(["SIP/2.0/UDP 192.168.1.5:5062;rport;branch=z9hG4bK-1", "SIP/2.0/TCP proxy;received=1.2.3.4"],
+                        '"Alice" <sip:alice@pbx>;tag=ab', "<sip:bob@pbx>",
+                        ["<sip:alice@192.168.1.5:5062;transport=udp>;expires=60"])
+    parse_message(raw, origin=Origin("x"))  # the parser learns the header names
+    m = parse_message(raw, origin=Origin("x"))
+    assert isinstance(m, SipMessage) and m._facts is not None
+    assert m._facts == facts_from_views(m)
+    assert (m.facts.via_count, m.facts.sent_by, m.facts.branch, m.facts.has_rport, m.facts.rport) == \
+        (2, "192.168.1.5:5062", "z9hG4bK-1", True, None)
+    assert (m.facts.from_tag, m.facts.to_tag, m.facts.contact_host, m.facts.contact_port) == ("ab", None, "192.168.1.5", 5062)

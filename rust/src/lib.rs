@@ -10,6 +10,7 @@
 
 pub mod addr;
 pub mod decode;
+pub mod facts;
 pub mod head;
 pub mod scanner;
 pub mod sniff;

@@ -11,8 +11,8 @@
 use std::collections::HashMap;
 
 use pyo3::prelude::*;
-use pyo3::IntoPyObjectExt;
 use pyo3::types::{PyBytes, PyList, PyString};
+use pyo3::IntoPyObjectExt;
 
 use crate::addr::Addr;
 use crate::scanner::{Events, Scanner};
@@ -44,7 +44,9 @@ impl<'py> ToPython<'py, '_> {
         if self.error.is_some() {
             return;
         }
-        let result = item.into_bound_py_any(self.py).and_then(|obj| self.out.append(obj));
+        let result = item
+            .into_bound_py_any(self.py)
+            .and_then(|obj| self.out.append(obj));
         if let Err(e) = result {
             self.error = Some(e);
         }
@@ -52,7 +54,16 @@ impl<'py> ToPython<'py, '_> {
 }
 
 impl Events for ToPython<'_, '_> {
-    fn udp(&mut self, number: u64, time: Option<f64>, src: Addr, sport: u16, dst: Addr, dport: u16, payload: &[u8]) {
+    fn udp(
+        &mut self,
+        number: u64,
+        time: Option<f64>,
+        src: Addr,
+        sport: u16,
+        dst: Addr,
+        dport: u16,
+        payload: &[u8],
+    ) {
         let (s, d) = (self.addr(src), self.addr(dst));
         let payload = PyBytes::new(self.py, payload);
         self.push((0u8, number, time, s, sport, d, dport, payload));
@@ -73,17 +84,46 @@ impl Events for ToPython<'_, '_> {
     ) {
         let (s, d) = (self.addr(src), self.addr(dst));
         let payload = PyBytes::new(self.py, payload);
-        self.push((1u8, number, time, s, sport, d, dport, seq, ack, flags, payload));
+        self.push((
+            1u8, number, time, s, sport, d, dport, seq, ack, flags, payload,
+        ));
     }
 
     fn raw(&mut self, rec: &Record<'_>) {
         let data = PyBytes::new(self.py, rec.data);
         match rec.time {
-            Time::Huge { ticks, base, exp, offset } => {
-                self.push((3u8, rec.number, (ticks, base, exp, offset), rec.linktype, data, rec.orig_len, rec.cut))
-            }
-            Time::Seconds(t) => self.push((2u8, rec.number, Some(t), rec.linktype, data, rec.orig_len, rec.cut)),
-            Time::Absent => self.push((2u8, rec.number, None::<f64>, rec.linktype, data, rec.orig_len, rec.cut)),
+            Time::Huge {
+                ticks,
+                base,
+                exp,
+                offset,
+            } => self.push((
+                3u8,
+                rec.number,
+                (ticks, base, exp, offset),
+                rec.linktype,
+                data,
+                rec.orig_len,
+                rec.cut,
+            )),
+            Time::Seconds(t) => self.push((
+                2u8,
+                rec.number,
+                Some(t),
+                rec.linktype,
+                data,
+                rec.orig_len,
+                rec.cut,
+            )),
+            Time::Absent => self.push((
+                2u8,
+                rec.number,
+                None::<f64>,
+                rec.linktype,
+                data,
+                rec.orig_len,
+                rec.cut,
+            )),
         }
     }
 
@@ -107,7 +147,12 @@ struct CaptureScanner {
 
 impl CaptureScanner {
     fn run<'py>(&mut self, py: Python<'py>, chunk: Feed<'_>) -> PyResult<Bound<'py, PyList>> {
-        let mut sink = ToPython { py, out: PyList::empty(py), cache: &mut self.cache, error: None };
+        let mut sink = ToPython {
+            py,
+            out: PyList::empty(py),
+            cache: &mut self.cache,
+            error: None,
+        };
         match chunk {
             Feed::Chunk(c) => self.inner.feed(c, &mut sink),
             Feed::Resume => self.inner.resume(&mut sink),
@@ -125,7 +170,10 @@ impl CaptureScanner {
     #[new]
     #[pyo3(signature = (sniff_sip, max_rtp_flows))]
     fn new(sniff_sip: bool, max_rtp_flows: usize) -> Self {
-        CaptureScanner { inner: Scanner::new(sniff_sip, max_rtp_flows), cache: HashMap::new() }
+        CaptureScanner {
+            inner: Scanner::new(sniff_sip, max_rtp_flows),
+            cache: HashMap::new(),
+        }
     }
 
     /// Scan the next bytes of the file; return the events they complete. The scan pauses
@@ -133,7 +181,9 @@ impl CaptureScanner {
     /// while `paused` is true.
     fn feed<'py>(&mut self, py: Python<'py>, chunk: &[u8]) -> PyResult<Bound<'py, PyList>> {
         if self.inner.paused() {
-            return Err(pyo3::exceptions::PyRuntimeError::new_err("feed() while paused: resume() first"));
+            return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                "feed() while paused: resume() first",
+            ));
         }
         self.run(py, Feed::Chunk(chunk))
     }
@@ -146,7 +196,9 @@ impl CaptureScanner {
     /// The file has ended; return the last events (this too may pause).
     fn finish<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         if self.inner.paused() {
-            return Err(pyo3::exceptions::PyRuntimeError::new_err("finish() while paused: resume() first"));
+            return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                "finish() while paused: resume() first",
+            ));
         }
         self.run(py, Feed::End)
     }
@@ -200,11 +252,24 @@ impl CaptureScanner {
 
     /// Count one RTP packet found by the Python decoder (addresses as 4 or 16 raw bytes), so
     /// the directions keep their order of first appearance across both decoders.
-    fn count_rtp(&mut self, src: &[u8], sport: u16, dst: &[u8], dport: u16, payload_type: u8, number: u64) -> PyResult<()> {
+    fn count_rtp(
+        &mut self,
+        src: &[u8],
+        sport: u16,
+        dst: &[u8],
+        dport: u16,
+        payload_type: u8,
+        number: u64,
+    ) -> PyResult<()> {
         let (Some(s), Some(d)) = (Addr::from_bytes(src), Addr::from_bytes(dst)) else {
-            return Err(pyo3::exceptions::PyValueError::new_err("an address is 4 or 16 bytes"));
+            return Err(pyo3::exceptions::PyValueError::new_err(
+                "an address is 4 or 16 bytes",
+            ));
         };
-        self.inner.counts.rtp.count((s, sport, d, dport), payload_type, number);
+        self.inner
+            .counts
+            .rtp
+            .count((s, sport, d, dport), payload_type, number);
         Ok(())
     }
 
@@ -248,25 +313,95 @@ fn ip_text(raw: &[u8]) -> PyResult<String> {
 #[pyfunction]
 fn head_layout(data: &[u8]) -> (usize, usize, usize, bool, usize, Vec<u32>) {
     let l = crate::head::layout(data);
-    (l.lead, l.head_end, l.body_at, l.terminated, l.start_end, l.lines)
+    (
+        l.lead,
+        l.head_end,
+        l.body_at,
+        l.terminated,
+        l.start_end,
+        l.lines,
+    )
 }
 
-/// The parser's record of one message (see head.rs `Record`), with the header-name table the
-/// parser fills in as it meets names (`learn`).
+/// The parser's record of one message (see head.rs `Record`) and its key facts (facts.rs),
+/// with the header-name table the parser fills in as it meets names (`learn`).
 #[pyclass(module = "sipdiag._core")]
 struct HeadParser {
     table: crate::head::NameTable,
+    ids: crate::facts::FactIds,
+    /// Fact values as text → one `str` each: a host, a transport, a dialog's tags and a
+    /// transaction's branch recur in many messages. Bounded: cleared when full.
+    strings: HashMap<Vec<u8>, Py<PyString>>,
+}
+
+const STRINGS_MAX: usize = 1 << 16;
+
+impl HeadParser {
+    fn text<'py>(&mut self, py: Python<'py>, bytes: &[u8]) -> Bound<'py, PyString> {
+        if let Some(s) = self.strings.get(bytes) {
+            return s.bind(py).clone();
+        }
+        if self.strings.len() >= STRINGS_MAX {
+            self.strings.clear();
+        }
+        // facts.rs hands out printable ASCII only, so this is never lossy
+        let s = PyString::new(py, &String::from_utf8_lossy(bytes));
+        self.strings.insert(bytes.to_vec(), s.clone().unbind());
+        s
+    }
+
+    fn facts_tuple(&mut self, py: Python<'_>, f: crate::facts::Facts<'_>) -> PyResult<Py<PyAny>> {
+        let via = f.via.as_ref();
+        let transport = via.map(|v| self.text(py, &v.transport));
+        let host = via.map(|v| self.text(py, v.host));
+        let branch = via.and_then(|v| v.branch).map(|b| self.text(py, b));
+        let received = via.and_then(|v| v.received).map(|b| self.text(py, b));
+        let from_tag = f.from_tag.map(|b| self.text(py, b));
+        let to_tag = f.to_tag.map(|b| self.text(py, b));
+        let contact_host = f.contact_host.map(|b| self.text(py, b));
+        let t = (
+            f.via_count,
+            transport,
+            host,
+            via.and_then(|v| v.port),
+            branch,
+            received,
+            via.and_then(|v| v.rport),
+            via.is_some_and(|v| v.has_rport),
+            from_tag,
+            to_tag,
+            contact_host,
+            f.contact_port,
+        );
+        Ok(t.into_pyobject(py)?.into_any().unbind())
+    }
 }
 
 #[pymethods]
 impl HeadParser {
+    /// `special`: the ids of Call-ID, CSeq and Content-Length; `facts`: of Via, From, To, Contact.
     #[new]
-    fn new(call_id: u32, cseq: u32, content_length: u32) -> Self {
+    fn new(
+        call_id: u32,
+        cseq: u32,
+        content_length: u32,
+        via: u32,
+        from: u32,
+        to: u32,
+        contact: u32,
+    ) -> Self {
         HeadParser {
             table: crate::head::NameTable {
                 names: std::collections::HashMap::new(),
                 special: [call_id, cseq, content_length],
             },
+            ids: crate::facts::FactIds {
+                via,
+                from,
+                to,
+                contact,
+            },
+            strings: HashMap::new(),
         }
     }
 
@@ -275,12 +410,43 @@ impl HeadParser {
         self.table.names.insert(written.to_vec(), id);
     }
 
-    /// (lead, head_end, body_at, terminated, start_end, index, unknown, others, specials).
+    /// (lead, head_end, body_at, terminated, start_end, index, unknown, others, specials, facts):
+    /// facts is the tuple of `sipdiag.sip.keyfacts.KeyFacts`, or None where facts.rs declines.
     #[allow(clippy::type_complexity)]
-    fn parse(&self, data: &[u8]) -> (usize, usize, usize, bool, usize, Vec<u32>, Vec<u32>, Vec<u32>, [i64; 3]) {
+    fn parse(
+        &mut self,
+        py: Python<'_>,
+        data: &[u8],
+    ) -> PyResult<(
+        usize,
+        usize,
+        usize,
+        bool,
+        usize,
+        Vec<u32>,
+        Vec<u32>,
+        Vec<u32>,
+        [i64; 3],
+        Option<Py<PyAny>>,
+    )> {
         let l = crate::head::layout(data);
         let r = self.table.record(data, &l);
-        (l.lead, l.head_end, l.body_at, l.terminated, l.start_end, r.index, r.unknown, r.others, r.specials)
+        let facts = match crate::facts::facts(data, &r, self.ids) {
+            Some(f) => Some(self.facts_tuple(py, f)?),
+            None => None,
+        };
+        Ok((
+            l.lead,
+            l.head_end,
+            l.body_at,
+            l.terminated,
+            l.start_end,
+            r.index,
+            r.unknown,
+            r.others,
+            r.specials,
+            facts,
+        ))
     }
 }
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 
 from ..sip.grammar import is_ip_literal, normalise_ip
+from ..sip.keyfacts import KeyFacts
 from ..sip.message import SipMessage
 from .model import Host
 
@@ -93,8 +94,9 @@ class HostTracker:
         if product and product not in src.user_agents:
             src.user_agents.append(product)
 
+        facts = msg.facts
         if msg.is_request:
-            if msg.method == "REGISTER" and msg.via_count <= 1:
+            if msg.method == "REGISTER" and facts.via_count <= 1:
                 self.registers_sent[src_ip] = self.registers_sent.get(src_ip, 0) + 1
             if msg.method == "INVITE":
                 self.invites.setdefault(src_ip, set()).add(dst_ip)
@@ -102,21 +104,18 @@ class HostTracker:
         elif msg.cseq_method == "REGISTER" and msg.status and msg.status >= 200 and not forwarded:
             self.register_answers[src_ip] = self.register_answers.get(src_ip, 0) + 1
 
-        originated = (msg.is_request and msg.via_count <= 1) or (not msg.is_request and not forwarded)
+        originated = (msg.is_request and facts.via_count <= 1) or (not msg.is_request and not forwarded)
         if originated:
-            self._advertised(src, msg)
+            self._advertised(src, msg, facts)
 
-    def _advertised(self, host: Host, msg: SipMessage) -> None:
+    def _advertised(self, host: Host, msg: SipMessage, facts: KeyFacts) -> None:
         seen_ip, seen_port = msg.src.ip, msg.src.port
         claims: list[tuple[str | None, int | None, bool]] = []
-        if msg.is_request and msg.top_via is not None:
-            v = msg.top_via
-            claims.append((v.host, v.port or 5060, True))
+        if msg.is_request and facts.via_host is not None:
+            claims.append((facts.via_host, facts.via_port or 5060, True))
         # a REGISTER response lists the bindings of the registering UA, not the responder
-        contacts = msg.contacts[:1] if msg.is_request or msg.cseq_method != "REGISTER" else []
-        for c in contacts:
-            if c.uri is not None and c.uri.host:
-                claims.append((c.uri.bare_host, c.uri.port or 5060, True))
+        if facts.contact_host and (msg.is_request or msg.cseq_method != "REGISTER"):
+            claims.append((facts.contact_host.strip("[]"), facts.contact_port or 5060, True))
         sdp = msg.sdp
         if sdp is not None:
             for media in sdp.media:

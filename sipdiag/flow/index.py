@@ -210,11 +210,12 @@ def build_index(analysis: Analysis) -> AnalysisIndex:
             idx.requests_to.setdefault(key, []).append(msg)
             idx.copies.setdefault((msg.method, msg.call_id, msg.cseq), []).append(msg)
             continue
-        v = msg.top_via
-        if v is None or not (v.received or v.rport):
+        facts = msg.facts
+        received = facts.received
+        if facts.via_host is None or not (received or facts.rport):
             continue
-        idx.marked_response.setdefault((*key, v.host), msg)
-        if v.received and normalise_ip(v.received) != dst.ip:
+        idx.marked_response.setdefault((*key, facts.via_host), msg)
+        if received and normalise_ip(received) != dst.ip:
             idx.nat_response.setdefault(key, msg)
     for host in analysis.hosts.values():
         idx.advertised.update(host.advertised)

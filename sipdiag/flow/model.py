@@ -102,7 +102,7 @@ class Transaction:
                 out.append(r)
         seen: set[tuple] = set()
         for r in self.responses:
-            k = (r.status, r.to.tag if r.to else None, r.src, r.dst)
+            k = (r.status, r.facts.to_tag, r.src, r.dst)
             if k in seen:
                 out.append(r)
             seen.add(k)
@@ -128,8 +128,7 @@ class Transaction:
     @property
     def is_initial_invite(self) -> bool:
         """An INVITE outside a dialog (its To has no tag yet): a call attempt, not a re-INVITE."""
-        to = self.request.to
-        return self.method == "INVITE" and not (to and to.tag)
+        return self.method == "INVITE" and not self.request.facts.to_tag
 
     @property
     def messages(self) -> list[SipMessage]:

@@ -62,17 +62,17 @@ def response_event(status: int) -> str:
 
 def transaction_key(msg: SipMessage) -> tuple | None:
     """The key shared by a request and its responses, or None if the message lacks one."""
-    via = msg.top_via
     method = msg.method if msg.is_request else msg.cseq_method
     if method is None:
         return None
     if msg.is_request and method == "ACK":
         method = "INVITE"  # provisional: see TransactionTracker.add for ACK of a 2xx
-    branch = via.branch if via is not None else None
+    facts = msg.facts
+    branch = facts.branch
+    sent_by = facts.sent_by
     if branch and branch.startswith(MAGIC_COOKIE):
-        return ("3261", branch, via.sent_by.lower(), method)
-    from_tag = msg.from_.tag if msg.from_ else None
-    return ("2543", msg.call_id, msg.cseq_number, method, from_tag, via.sent_by.lower() if via else None)
+        return ("3261", branch, sent_by.lower(), method)
+    return ("2543", msg.call_id, msg.cseq_number, method, facts.from_tag, sent_by.lower() if sent_by else None)
 
 
 class TransactionTracker:

@@ -24,6 +24,7 @@ from .headers import (
     parse_via,
     split_list,
 )
+from .keyfacts import KeyFacts, facts_from_views
 from .sdp import SessionDescription, parse_sdp
 
 
@@ -65,6 +66,7 @@ class SipMessage:
         "first_origin", "seq",
         "_head_at", "_head_end", "_body_at", "_index", "_folded", "_call_id", "_cseq",
         "_top_via", "_from", "_to", "_contacts", "_ruri", "_sdp", "_authorization", "_challenge",
+        "_facts",
     )
 
     def __init__(
@@ -87,6 +89,7 @@ class SipMessage:
         call_id: str | None = None,
         cseq: tuple[int, str] | None = None,
         anomalies: list[Anomaly] | None = None,
+        facts: KeyFacts | None = None,
     ) -> None:
         self.origin = origin
         self.time = time
@@ -119,6 +122,8 @@ class SipMessage:
         """Frame where a message spread over several segments began."""
         self.seq = 0
         """Position in the merged timeline of all inputs (set by flows)."""
+        self._facts = facts
+        """The key facts (keyfacts.py) when the compiled core read them; else read on first use."""
 
     # -- basics --------------------------------------------------------------------------
     @property
@@ -221,6 +226,15 @@ class SipMessage:
 
     # -- structured views ----------------------------------------------------------------
     @property
+    def facts(self) -> KeyFacts:
+        """Top Via, Via count, From/To tags and first Contact host/port (see keyfacts.py): what the
+        flow layer asks of every message, without building the views when the core read them."""
+        facts = self._facts
+        if facts is None:
+            facts = self._facts = facts_from_views(self)
+        return facts
+
+    @property
     def call_id(self) -> str | None:
         return self._call_id
 
@@ -253,6 +267,10 @@ class SipMessage:
 
     @property
     def via_count(self) -> int:
+        """len(self.vias) (one of the key facts)."""
+        return self.facts.via_count
+
+    def _count_vias(self) -> int:
         """len(self.vias), without parsing every Via when there is one line with one value."""
         positions = self._positions("Via")
         if len(positions) == 1:

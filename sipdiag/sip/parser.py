@@ -18,12 +18,15 @@ from ..sources.frame import Endpoint, Origin
 from .grammar import MAX_HEADER_NAMES, REQUEST_LINE, STATUS_LINE, header_id, header_name, number
 from .grammar import shared as _shared
 from .headers import parse_cseq
+from .keyfacts import KeyFacts, new_facts
 from .message import Anomaly, SipMessage
 
 MANDATORY = ("Via", "From", "To", "Call-ID", "CSeq")
 """RFC 3261 §8.1.1: headers every request (and its responses) must carry."""
 MANDATORY_IDS = tuple(header_id(h) for h in MANDATORY)
 CALL_ID_ID, CSEQ_ID, CONTENT_LENGTH_ID = header_id("Call-ID"), header_id("CSeq"), header_id("Content-Length")
+FACT_IDS = tuple(header_id(h) for h in ("Via", "From", "To", "Contact"))
+"""Ids of the headers the compiled core reads the key facts from (rust/src/facts.rs)."""
 
 def split_head(data: bytes) -> tuple[bytes, bytes, bool]:
     """Return (head, body, terminated): the head ends at the first empty line."""
@@ -125,11 +128,13 @@ def head_record(data: bytes):
     """The parser's record of `data` (the pure-Python twin of rust/src/head.rs `Record`, which
     gives the same tuple, except that it reports names it has not learnt yet as UNKNOWN):
 
-    (lead, head_end, body_at, terminated, start_end, index, unknown, others, specials): the
+    (lead, head_end, body_at, terminated, start_end, index, unknown, others, specials, facts): the
     layout's offsets (see `head_layout`), per header line four integers (name id, line start,
     value start, value end), (position, name end) of each header whose id is UNKNOWN, per other
-    line (kind, start, end, headers before it), and the first positions of Call-ID, CSeq and
-    Content-Length (-1: none)."""
+    line (kind, start, end, headers before it), the first positions of Call-ID, CSeq and
+    Content-Length (-1: none), and the key facts — always None here: on this path the message
+    reads them from its views when first asked (`SipMessage.facts`, keyfacts.py), where the
+    compiled core reads them from the bytes."""
     lead, head_end, body_at, terminated, start_end, lines = head_layout(data)
     index: list[int] = []
     others: list[int] = []
@@ -145,7 +150,7 @@ def head_record(data: bytes):
             if specials[k] < 0:
                 specials[k] = len(index) // 4
         index += (name_id, at, value_at, end)
-    return lead, head_end, body_at, terminated, start_end, index, [], others, specials
+    return lead, head_end, body_at, terminated, start_end, index, [], others, specials, None
 
 
 _compiled_parser = None
@@ -158,7 +163,7 @@ def _record_function():
     if compiled is None:
         return head_record
     if _compiled_parser is None:
-        _compiled_parser = compiled.HeadParser(*SPECIAL_IDS)
+        _compiled_parser = compiled.HeadParser(*SPECIAL_IDS, *FACT_IDS)
         for written, (_canonical, name_id) in _NAMES.items():
             _compiled_parser.learn(written, name_id)
     return _compiled_parser.parse
@@ -174,7 +179,8 @@ def parse_message(
     transport: str = "UDP",
 ) -> SipMessage | Anomaly:
     raw = data
-    lead, head_end, body_at, terminated, start_end, index, unknown, others, specials = _record_function()(data)
+    lead, head_end, body_at, terminated, start_end, index, unknown, others, specials, facts = \
+        _record_function()(data)
     start = data[lead:start_end].decode("utf-8", "replace")
     anomalies: list[Anomaly] = []
 
@@ -257,6 +263,7 @@ def parse_message(
         call_id=_shared(call_id_text.strip()) or None if call_id_text is not None else None,
         cseq=cseq,
         anomalies=anomalies or None,
+        facts=None if facts is None else new_facts(KeyFacts, facts),
     )
 
 
