@@ -82,10 +82,7 @@ fn inet_ntop6(a: &[u8; 16]) -> String {
         if i != 0 {
             out.push(':');
         }
-        if i == 6
-            && best_base == 0
-            && (best_len == 6 || (best_len == 5 && words[5] == 0xffff))
-        {
+        if i == 6 && best_base == 0 && (best_len == 6 || (best_len == 5 && words[5] == 0xffff)) {
             let _ = write!(out, "{}.{}.{}.{}", a[12], a[13], a[14], a[15]);
             break;
         }

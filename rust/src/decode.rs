@@ -24,8 +24,23 @@ pub const FAST_LINKTYPES: [u32; 10] = [0, 1, 12, 14, 101, 108, 113, 228, 229, 27
 pub enum Decoded<'a> {
     /// No IP inside, or an IP protocol the reader ignores: no segment, no warning.
     Nothing,
-    Udp { src: Addr, dst: Addr, sport: u16, dport: u16, payload: &'a [u8] },
-    Tcp { src: Addr, dst: Addr, sport: u16, dport: u16, seq: u32, ack: u32, flags: u8, payload: &'a [u8] },
+    Udp {
+        src: Addr,
+        dst: Addr,
+        sport: u16,
+        dport: u16,
+        payload: &'a [u8],
+    },
+    Tcp {
+        src: Addr,
+        dst: Addr,
+        sport: u16,
+        dport: u16,
+        seq: u32,
+        ack: u32,
+        flags: u8,
+        payload: &'a [u8],
+    },
     /// Python must decode this frame.
     Fallback,
 }
@@ -90,7 +105,9 @@ fn network(linktype: u32, data: &[u8]) -> Net {
             _ => Net::Fallback,
         },
         0 | 108 => {
-            let Some(raw) = data.get(..4) else { return Net::Fallback };
+            let Some(raw) = data.get(..4) else {
+                return Net::Fallback;
+            };
             let raw: [u8; 4] = [raw[0], raw[1], raw[2], raw[3]];
             let family = if linktype == 0 {
                 let le = u32::from_le_bytes(raw);
@@ -142,8 +159,18 @@ fn ipv4(data: &[u8], off: usize) -> Decoded<'_> {
     if frag & 0x3FFF != 0 {
         return Decoded::Fallback; // a fragment: the defragmenter is in Python
     }
-    let src = Addr::V4([data[off + 12], data[off + 13], data[off + 14], data[off + 15]]);
-    let dst = Addr::V4([data[off + 16], data[off + 17], data[off + 18], data[off + 19]]);
+    let src = Addr::V4([
+        data[off + 12],
+        data[off + 13],
+        data[off + 14],
+        data[off + 15],
+    ]);
+    let dst = Addr::V4([
+        data[off + 16],
+        data[off + 17],
+        data[off + 18],
+        data[off + 19],
+    ]);
     match data.get(off + ihl..end) {
         Some(payload) => transport(data[off + 9], src, dst, payload),
         None => Decoded::Fallback,
@@ -156,7 +183,11 @@ fn ipv6(data: &[u8], off: usize) -> Decoded<'_> {
     }
     let plen = ((data[off + 4] as usize) << 8) | data[off + 5] as usize;
     let next = data[off + 6];
-    let end = if plen == 0 { data.len() } else { off + 40 + plen };
+    let end = if plen == 0 {
+        data.len()
+    } else {
+        off + 40 + plen
+    };
     if end > data.len() {
         return Decoded::Fallback;
     }
@@ -189,21 +220,35 @@ pub fn looks_like_hep(p: &[u8]) -> bool {
 fn transport(proto: u8, src: Addr, dst: Addr, p: &[u8]) -> Decoded<'_> {
     match proto {
         17 => {
-            let (Some(sport), Some(dport), Some(ulen)) = (be16(p, 0), be16(p, 2), be16(p, 4)) else {
+            let (Some(sport), Some(dport), Some(ulen)) = (be16(p, 0), be16(p, 2), be16(p, 4))
+            else {
                 return Decoded::Fallback;
             };
             if p.len() < 8 {
                 return Decoded::Fallback;
             }
             let ulen = ulen as usize;
-            let body = if (8..=p.len()).contains(&ulen) { &p[8..ulen] } else { &p[8..] };
+            let body = if (8..=p.len()).contains(&ulen) {
+                &p[8..ulen]
+            } else {
+                &p[8..]
+            };
             if looks_like_hep(body) {
                 return Decoded::Fallback; // HEP: Python unwraps the packet it carries (sources/hep.py)
             }
-            if (dport == VXLAN_PORT || sport == VXLAN_PORT) && body.len() >= 8 + 14 && body[0] & 0x08 != 0 {
+            if (dport == VXLAN_PORT || sport == VXLAN_PORT)
+                && body.len() >= 8 + 14
+                && body[0] & 0x08 != 0
+            {
                 return Decoded::Fallback; // VXLAN: Python unwraps the tunnel
             }
-            Decoded::Udp { src, dst, sport, dport, payload: body }
+            Decoded::Udp {
+                src,
+                dst,
+                sport,
+                dport,
+                payload: body,
+            }
         }
         6 => {
             if p.len() < 20 {

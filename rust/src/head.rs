@@ -31,7 +31,10 @@ fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     if from > hay.len() {
         return None;
     }
-    hay[from..].windows(needle.len()).position(|w| w == needle).map(|p| p + from)
+    hay[from..]
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| p + from)
 }
 
 fn not_a_name_start(b: u8) -> bool {
@@ -58,7 +61,10 @@ pub fn layout(data: &[u8]) -> Layout {
     let mut at = lead;
     let mut start_end: Option<usize> = None;
     loop {
-        let nl = data[at..head_end].iter().position(|&b| b == b'\n').map(|p| p + at);
+        let nl = data[at..head_end]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map(|p| p + at);
         let stop = nl.unwrap_or(head_end);
         let mut end = stop;
         while end > at && data[end - 1] == b'\r' {
@@ -71,7 +77,11 @@ pub fn layout(data: &[u8]) -> Layout {
             let (kind, name_end, value_at) = if first == b' ' || first == b'\t' {
                 (CONTINUATION, at, at)
             } else {
-                match data[at..end].iter().position(|&b| b == b':').map(|p| p + at) {
+                match data[at..end]
+                    .iter()
+                    .position(|&b| b == b':')
+                    .map(|p| p + at)
+                {
                     Some(colon) if !not_a_name_start(first) => {
                         let mut name_end = colon;
                         while name_end > at && matches!(data[name_end - 1], b' ' | b'\t') {
@@ -86,14 +96,27 @@ pub fn layout(data: &[u8]) -> Layout {
                     _ => (NO_COLON, at, at),
                 }
             };
-            lines.extend_from_slice(&[kind, at as u32, end as u32, name_end as u32, value_at as u32]);
+            lines.extend_from_slice(&[
+                kind,
+                at as u32,
+                end as u32,
+                name_end as u32,
+                value_at as u32,
+            ]);
         }
         match nl {
             Some(p) => at = p + 1,
             None => break,
         }
     }
-    Layout { lead, head_end, body_at, terminated, start_end: start_end.unwrap_or(lead), lines }
+    Layout {
+        lead,
+        head_end,
+        body_at,
+        terminated,
+        start_end: start_end.unwrap_or(lead),
+        lines,
+    }
 }
 
 /// A header name not in the table: its header's position and where its name ends.
@@ -146,7 +169,12 @@ impl NameTable {
             };
             index.extend_from_slice(&[id, at, value_at, end]);
         }
-        Record { index, unknown, others, specials }
+        Record {
+            index,
+            unknown,
+            others,
+            specials,
+        }
     }
 }
 
@@ -182,7 +210,10 @@ mod tests {
         assert!(!l.terminated && l.head_end == 26 && l.body_at == 26);
         assert_eq!(l.lines, vec![HEADER, 16, 26, 23, 25]);
         let l = layout(b"");
-        assert_eq!((l.lead, l.head_end, l.start_end, l.lines.len()), (0, 0, 0, 0));
+        assert_eq!(
+            (l.lead, l.head_end, l.start_end, l.lines.len()),
+            (0, 0, 0, 0)
+        );
         let l = layout(b"\r\n\r\n");
         assert_eq!((l.lead, l.head_end, l.terminated), (4, 4, false));
     }
@@ -191,7 +222,10 @@ mod tests {
     fn record_uses_the_name_table_and_reports_the_rest() {
         let mut names = std::collections::HashMap::new();
         names.insert(b"Call-ID".to_vec(), 7);
-        let table = NameTable { names, special: [7, 8, 9] };
+        let table = NameTable {
+            names,
+            special: [7, 8, 9],
+        };
         let m = b"BYE x SIP/2.0\r\nCall-ID: a\r\nX-New: b\r\n c\r\n\r\n";
         let r = table.record(m, &layout(m));
         assert_eq!(r.index.len(), 8);

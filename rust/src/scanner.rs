@@ -21,7 +21,16 @@ use crate::walk::{Record, Sink, Time, Walker};
 /// What the scanner hands to its caller, in file order.
 pub trait Events {
     #[allow(clippy::too_many_arguments)]
-    fn udp(&mut self, number: u64, time: Option<f64>, src: Addr, sport: u16, dst: Addr, dport: u16, payload: &[u8]);
+    fn udp(
+        &mut self,
+        number: u64,
+        time: Option<f64>,
+        src: Addr,
+        sport: u16,
+        dst: Addr,
+        dport: u16,
+        payload: &[u8],
+    );
     #[allow(clippy::too_many_arguments)]
     fn tcp(
         &mut self,
@@ -68,7 +77,13 @@ pub struct RtpFlows {
 
 impl RtpFlows {
     pub fn new(max_flows: usize) -> Self {
-        RtpFlows { max_flows, index: HashMap::new(), flows: Vec::new(), untracked: 0, first_untracked: 0 }
+        RtpFlows {
+            max_flows,
+            index: HashMap::new(),
+            flows: Vec::new(),
+            untracked: 0,
+            first_untracked: 0,
+        }
     }
 
     pub fn count(&mut self, key: FlowKey, payload_type: u8, number: u64) {
@@ -158,19 +173,38 @@ impl<E: Events> Sink for PerRecord<'_, E> {
         match decode(rec.linktype, rec.data) {
             Decoded::Nothing => {}
             Decoded::Fallback => self.raw(&rec),
-            Decoded::Udp { src, dst, sport, dport, payload } => {
+            Decoded::Udp {
+                src,
+                dst,
+                sport,
+                dport,
+                payload,
+            } => {
                 if payload.is_empty() {
                     return;
                 }
                 if is_rtp(payload, sport, dport) {
-                    c.rtp.count((src, sport, dst, dport), payload[1] & 0x7F, rec.number);
+                    c.rtp
+                        .count((src, sport, dst, dport), payload[1] & 0x7F, rec.number);
                 }
                 if !c.sniff_sip || looks_like_sip(payload) {
-                    self.events.udp(rec.number, time, src, sport, dst, dport, payload);
+                    self.events
+                        .udp(rec.number, time, src, sport, dst, dport, payload);
                 }
             }
-            Decoded::Tcp { src, dst, sport, dport, seq, ack, flags, payload } => {
-                self.events.tcp(rec.number, time, src, sport, dst, dport, seq, ack, flags, payload);
+            Decoded::Tcp {
+                src,
+                dst,
+                sport,
+                dport,
+                seq,
+                ack,
+                flags,
+                payload,
+            } => {
+                self.events.tcp(
+                    rec.number, time, src, sport, dst, dport, seq, ack, flags, payload,
+                );
             }
         }
     }
@@ -214,8 +248,15 @@ impl Scanner {
     /// Python (`paused()`: call `resume` once Python has handled it). Bytes of an unfinished
     /// record are kept for the next call (at most one record, which the walk bounds).
     pub fn feed<E: Events>(&mut self, chunk: &[u8], events: &mut E) {
-        assert!(!self.paused && !self.eof, "feed() while paused or after finish()");
-        let mut sink = PerRecord { counts: &mut self.counts, events, paused: false };
+        assert!(
+            !self.paused && !self.eof,
+            "feed() while paused or after finish()"
+        );
+        let mut sink = PerRecord {
+            counts: &mut self.counts,
+            events,
+            paused: false,
+        };
         if self.start == self.pending.len() {
             self.pending.clear();
             self.start = 0;
@@ -232,7 +273,11 @@ impl Scanner {
 
     /// Go on after a pause.
     pub fn resume<E: Events>(&mut self, events: &mut E) {
-        let mut sink = PerRecord { counts: &mut self.counts, events, paused: false };
+        let mut sink = PerRecord {
+            counts: &mut self.counts,
+            events,
+            paused: false,
+        };
         let rest = self.pending.get(self.start..).unwrap_or(&[]);
         self.start += self.walker.step(rest, self.eof, &mut sink);
         self.paused = sink.paused;

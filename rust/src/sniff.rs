@@ -47,7 +47,10 @@ pub fn looks_like_sip(p: &[u8]) -> bool {
         return false;
     }
     j += 1;
-    let uri = p[j..].iter().take_while(|&&c| c != b' ' && c != b'\r' && c != b'\n').count();
+    let uri = p[j..]
+        .iter()
+        .take_while(|&&c| c != b' ' && c != b'\r' && c != b'\n')
+        .count();
     if uri == 0 || uri > MAX_URI {
         return false;
     }
@@ -69,7 +72,9 @@ mod tests {
 
     #[test]
     fn requests_and_responses() {
-        assert!(looks_like_sip(b"INVITE sip:bob@example.com SIP/2.0\r\nVia: x\r\n"));
+        assert!(looks_like_sip(
+            b"INVITE sip:bob@example.com SIP/2.0\r\nVia: x\r\n"
+        ));
         assert!(looks_like_sip(b"register sip:example.com sip/2.0\n"));
         assert!(looks_like_sip(b"\r\n\r\nOPTIONS sip:a SIP/2.0\r\n"));
         assert!(looks_like_sip(b"SIP/2.0 200 OK\r\n"));
@@ -87,8 +92,14 @@ mod tests {
         assert!(!looks_like_sip(b"GET / HTTP/1.1\r\n"));
         assert!(!looks_like_sip(b"INVITE sip:a SIP/2.0\r"));
         assert!(!looks_like_sip(b"INVITE sip:a SIP/2.0 \r\n"));
-        assert!(!looks_like_sip(b"I sip:a SIP/2.0\r\n"), "a method has at least two characters");
-        assert!(!looks_like_sip(b"\rINVITE sip:a SIP/2.0\r\n"), "a lone CR is no keep-alive");
+        assert!(
+            !looks_like_sip(b"I sip:a SIP/2.0\r\n"),
+            "a method has at least two characters"
+        );
+        assert!(
+            !looks_like_sip(b"\rINVITE sip:a SIP/2.0\r\n"),
+            "a lone CR is no keep-alive"
+        );
         assert!(!looks_like_sip(b"1NVITE sip:a SIP/2.0\r\n"));
         assert!(!looks_like_sip(b"INVITE  sip:a SIP/2.0\r\n"));
     }

@@ -23,7 +23,12 @@ pub enum Time {
     Seconds(f64),
     /// A resolution beyond 64 bits (if_tsresol of 10^20 and up or 2^64 and up): Python computes
     /// `ticks / base**exp + offset` with its big integers.
-    Huge { ticks: u64, base: u32, exp: u32, offset: i64 },
+    Huge {
+        ticks: u64,
+        base: u32,
+        exp: u32,
+        offset: i64,
+    },
 }
 
 /// One captured packet, borrowed from the caller's buffer.
@@ -67,8 +72,17 @@ struct Interface {
 #[derive(Debug)]
 enum State {
     Start,
-    Pcap { big: bool, units: u64, extra: usize, linktype: u32, limit: u64 },
-    Pcapng { big: bool, interfaces: Vec<Interface> },
+    Pcap {
+        big: bool,
+        units: u64,
+        extra: usize,
+        linktype: u32,
+        limit: u64,
+    },
+    Pcapng {
+        big: bool,
+        interfaces: Vec<Interface>,
+    },
     Done,
 }
 
@@ -93,17 +107,29 @@ impl Default for Walker {
 
 fn u16_at(b: &[u8], at: usize, big: bool) -> Option<u16> {
     let s: [u8; 2] = b.get(at..at + 2)?.try_into().ok()?;
-    Some(if big { u16::from_be_bytes(s) } else { u16::from_le_bytes(s) })
+    Some(if big {
+        u16::from_be_bytes(s)
+    } else {
+        u16::from_le_bytes(s)
+    })
 }
 
 fn u32_at(b: &[u8], at: usize, big: bool) -> Option<u32> {
     let s: [u8; 4] = b.get(at..at + 4)?.try_into().ok()?;
-    Some(if big { u32::from_be_bytes(s) } else { u32::from_le_bytes(s) })
+    Some(if big {
+        u32::from_be_bytes(s)
+    } else {
+        u32::from_le_bytes(s)
+    })
 }
 
 fn i64_at(b: &[u8], at: usize, big: bool) -> Option<i64> {
     let s: [u8; 8] = b.get(at..at + 8)?.try_into().ok()?;
-    Some(if big { i64::from_be_bytes(s) } else { i64::from_le_bytes(s) })
+    Some(if big {
+        i64::from_be_bytes(s)
+    } else {
+        i64::from_le_bytes(s)
+    })
 }
 
 /// `n / d` rounded to the nearest double, ties to even: what Python's `int / int` gives.
@@ -181,7 +207,13 @@ fn if_resolution(options: &[u8], big: bool) -> (Units, i64) {
 
 impl Walker {
     pub fn new() -> Self {
-        Walker { state: State::Start, format: None, number: 0, last_record: 0, stopped_by_damage: false }
+        Walker {
+            state: State::Start,
+            format: None,
+            number: 0,
+            last_record: 0,
+            stopped_by_damage: false,
+        }
     }
 
     /// "pcap", "pcapng", or None before the magic number has been seen.
@@ -233,7 +265,10 @@ impl Walker {
         let magic = [b[0], b[1], b[2], b[3]];
         if magic == SHB {
             self.format = Some("pcapng");
-            self.state = State::Pcapng { big: false, interfaces: Vec::new() };
+            self.state = State::Pcapng {
+                big: false,
+                interfaces: Vec::new(),
+            };
             return Some(0); // the block walk reads the magic again as a block type
         }
         let (big, units, modified) = match magic {
@@ -253,13 +288,21 @@ impl Walker {
             if !eof {
                 return None;
             }
-            sink.warn(None, "pcap file header is truncated: no packets".to_string(), true);
+            sink.warn(
+                None,
+                "pcap file header is truncated: no packets".to_string(),
+                true,
+            );
             self.state = State::Done;
             return None;
         }
         let snaplen = u32_at(b, 16, big)? as u64;
         let network = u32_at(b, 20, big)?;
-        let limit = if snaplen != 0 { snaplen.max(262_144) } else { MAX_RECORD };
+        let limit = if snaplen != 0 {
+            snaplen.max(262_144)
+        } else {
+            MAX_RECORD
+        };
         self.state = State::Pcap {
             big,
             units,
@@ -271,12 +314,24 @@ impl Walker {
     }
 
     fn pcap_record<S: Sink>(&mut self, b: &[u8], eof: bool, sink: &mut S) -> Option<usize> {
-        let State::Pcap { big, units, extra, linktype, limit } = self.state else { return None };
+        let State::Pcap {
+            big,
+            units,
+            extra,
+            linktype,
+            limit,
+        } = self.state
+        else {
+            return None;
+        };
         if b.len() < 16 {
             if eof && !b.is_empty() {
                 sink.warn(
                     Some(self.number + 1),
-                    format!("file is cut short inside a packet header ({} of 16 bytes)", b.len()),
+                    format!(
+                        "file is cut short inside a packet header ({} of 16 bytes)",
+                        b.len()
+                    ),
                     true,
                 );
             }
@@ -291,7 +346,9 @@ impl Walker {
             self.number = number;
             sink.warn(
                 Some(number),
-                format!("damaged packet header (captured length {incl} bytes); stopped reading here"),
+                format!(
+                    "damaged packet header (captured length {incl} bytes); stopped reading here"
+                ),
                 true,
             );
             self.stopped_by_damage = true;
@@ -310,13 +367,24 @@ impl Walker {
         if cut {
             sink.warn(
                 Some(number),
-                format!("file is cut short in the middle of a packet ({} of {} bytes)", data.len(), incl),
+                format!(
+                    "file is cut short in the middle of a packet ({} of {} bytes)",
+                    data.len(),
+                    incl
+                ),
                 true,
             );
         }
         let time = Time::Seconds(sec as f64 + frac as f64 / units as f64);
         self.last_record = number;
-        sink.record(Record { number, time, linktype, data, orig_len: orig, cut });
+        sink.record(Record {
+            number,
+            time,
+            linktype,
+            data,
+            orig_len: orig,
+            cut,
+        });
         if cut {
             self.state = State::Done;
             return None;
@@ -325,10 +393,16 @@ impl Walker {
     }
 
     fn pcapng_block<S: Sink>(&mut self, b: &[u8], eof: bool, sink: &mut S) -> Option<usize> {
-        let State::Pcapng { big, .. } = self.state else { return None };
+        let State::Pcapng { big, .. } = self.state else {
+            return None;
+        };
         if b.len() < 8 {
             if eof && !b.is_empty() {
-                sink.warn(Some(self.number + 1), "file is cut short inside a block header".to_string(), true);
+                sink.warn(
+                    Some(self.number + 1),
+                    "file is cut short inside a block header".to_string(),
+                    true,
+                );
             }
             return None;
         }
@@ -341,7 +415,11 @@ impl Walker {
                 Some([0x4d, 0x3c, 0x2b, 0x1a]) => false,
                 Some([0x1a, 0x2b, 0x3c, 0x4d]) => true,
                 _ => {
-                    sink.warn(Some(self.number + 1), "damaged pcapng section header; stopped".to_string(), true);
+                    sink.warn(
+                        Some(self.number + 1),
+                        "damaged pcapng section header; stopped".to_string(),
+                        true,
+                    );
                     self.stopped_by_damage = bom.is_some();
                     self.state = State::Done;
                     return None;
@@ -349,19 +427,30 @@ impl Walker {
             };
             let total = u32_at(b, 4, big)? as u64;
             if total < 28 || total % 4 != 0 || total > MAX_RECORD {
-                sink.warn(Some(self.number + 1), "damaged pcapng section header; stopped".to_string(), true);
+                sink.warn(
+                    Some(self.number + 1),
+                    "damaged pcapng section header; stopped".to_string(),
+                    true,
+                );
                 self.stopped_by_damage = true;
                 self.state = State::Done;
                 return None;
             }
             if (b.len() as u64) < total {
                 if eof {
-                    sink.warn(Some(self.number + 1), "file is cut short inside a section header".to_string(), true);
+                    sink.warn(
+                        Some(self.number + 1),
+                        "file is cut short inside a section header".to_string(),
+                        true,
+                    );
                     self.state = State::Done;
                 }
                 return None;
             }
-            self.state = State::Pcapng { big, interfaces: Vec::new() };
+            self.state = State::Pcapng {
+                big,
+                interfaces: Vec::new(),
+            };
             return Some(total as usize);
         }
         let btype = u32_at(b, 0, big)?;
@@ -369,7 +458,9 @@ impl Walker {
         if total < 12 || total % 4 != 0 || total > MAX_RECORD {
             sink.warn(
                 Some(self.number + 1),
-                format!("damaged pcapng block (type {btype:#x}, length {total}); stopped reading here"),
+                format!(
+                    "damaged pcapng block (type {btype:#x}, length {total}); stopped reading here"
+                ),
                 true,
             );
             self.stopped_by_damage = true;
@@ -389,7 +480,12 @@ impl Walker {
                 let snaplen = u32_at(body, 4, big)?;
                 let (units, offset) = if_resolution(&body[8..], big);
                 if let State::Pcapng { interfaces, .. } = &mut self.state {
-                    interfaces.push(Interface { linktype, units, offset, snaplen });
+                    interfaces.push(Interface {
+                        linktype,
+                        units,
+                        offset,
+                        snaplen,
+                    });
                 }
             }
         } else if is_packet {
@@ -398,7 +494,11 @@ impl Walker {
         }
         if truncated {
             if !is_packet {
-                sink.warn(Some(self.number + 1), "file is cut short inside a block".to_string(), true);
+                sink.warn(
+                    Some(self.number + 1),
+                    "file is cut short inside a block".to_string(),
+                    true,
+                );
             }
             self.state = State::Done;
             return None;
@@ -407,9 +507,18 @@ impl Walker {
     }
 
     /// One EPB (6), SPB (3) or obsolete PB (2), as pcapfile.py's `_packet_block`.
-    fn packet_block<S: Sink>(&mut self, btype: u32, body: &[u8], big: bool, cut: bool, sink: &mut S) {
+    fn packet_block<S: Sink>(
+        &mut self,
+        btype: u32,
+        body: &[u8],
+        big: bool,
+        cut: bool,
+        sink: &mut S,
+    ) {
         let number = self.number;
-        let State::Pcapng { interfaces, .. } = &self.state else { return };
+        let State::Pcapng { interfaces, .. } = &self.state else {
+            return;
+        };
         if btype == 3 {
             if body.len() < 4 || interfaces.is_empty() {
                 let text = if cut {
@@ -422,26 +531,49 @@ impl Walker {
             }
             let iface = interfaces[0];
             let orig_len = u32_at(body, 0, big).unwrap_or(0);
-            let captured = if iface.snaplen != 0 { orig_len.min(iface.snaplen) } else { orig_len } as usize;
+            let captured = if iface.snaplen != 0 {
+                orig_len.min(iface.snaplen)
+            } else {
+                orig_len
+            } as usize;
             let end = 4usize.saturating_add(captured).min(body.len());
             let data = &body[4..end];
             if cut {
                 sink.warn(
                     Some(number),
-                    format!("file is cut short in the middle of a packet ({} of {} bytes)", data.len(), captured),
+                    format!(
+                        "file is cut short in the middle of a packet ({} of {} bytes)",
+                        data.len(),
+                        captured
+                    ),
                     true,
                 );
             }
             self.last_record = number;
-            sink.record(Record { number, time: Time::Absent, linktype: iface.linktype, data, orig_len, cut });
+            sink.record(Record {
+                number,
+                time: Time::Absent,
+                linktype: iface.linktype,
+                data,
+                orig_len,
+                cut,
+            });
             return;
         }
         if body.len() < 20 {
-            let text = if cut { "file is cut short in the middle of a packet" } else { "damaged packet block" };
+            let text = if cut {
+                "file is cut short in the middle of a packet"
+            } else {
+                "damaged packet block"
+            };
             sink.warn(Some(number), text.to_string(), true);
             return;
         }
-        let if_id = if btype == 6 { u32_at(body, 0, big).unwrap_or(0) } else { u16_at(body, 0, big).unwrap_or(0) as u32 };
+        let if_id = if btype == 6 {
+            u32_at(body, 0, big).unwrap_or(0)
+        } else {
+            u16_at(body, 0, big).unwrap_or(0) as u32
+        };
         let ts_hi = u32_at(body, 4, big).unwrap_or(0) as u64;
         let ts_lo = u32_at(body, 8, big).unwrap_or(0) as u64;
         let cap_len = u32_at(body, 12, big).unwrap_or(0) as usize;
@@ -449,23 +581,47 @@ impl Walker {
         let end = 20usize.saturating_add(cap_len).min(body.len());
         let data = &body[20..end];
         let Some(iface) = interfaces.get(if_id as usize).copied() else {
-            sink.warn(Some(number), format!("packet names interface {if_id}, which the file never described"), true);
+            sink.warn(
+                Some(number),
+                format!("packet names interface {if_id}, which the file never described"),
+                true,
+            );
             return;
         };
         let ticks = (ts_hi << 32) | ts_lo;
         let time = match iface.units {
             Units::Ticks(u) => Time::Seconds(div_round(ticks, u) + iface.offset as f64),
-            Units::Huge { base, exp } => Time::Huge { ticks, base, exp, offset: iface.offset },
+            Units::Huge { base, exp } => Time::Huge {
+                ticks,
+                base,
+                exp,
+                offset: iface.offset,
+            },
         };
         if data.len() < cap_len {
             let text = if cut {
-                format!("file is cut short in the middle of a packet ({} of {} bytes)", data.len(), cap_len)
+                format!(
+                    "file is cut short in the middle of a packet ({} of {} bytes)",
+                    data.len(),
+                    cap_len
+                )
             } else {
-                format!("damaged packet block: {} bytes announced, {} present", cap_len, data.len())
+                format!(
+                    "damaged packet block: {} bytes announced, {} present",
+                    cap_len,
+                    data.len()
+                )
             };
             sink.warn(Some(number), text, true);
         }
         self.last_record = number;
-        sink.record(Record { number, time, linktype: iface.linktype, data, orig_len, cut });
+        sink.record(Record {
+            number,
+            time,
+            linktype: iface.linktype,
+            data,
+            orig_len,
+            cut,
+        });
     }
 }

@@ -20,19 +20,37 @@ struct Collect(Vec<Ev>);
 
 impl Events for Collect {
     fn udp(&mut self, n: u64, t: Option<f64>, s: Addr, sp: u16, d: Addr, dp: u16, p: &[u8]) {
-        self.0.push(Ev::Udp(n, t, s.text(), sp, d.text(), dp, p.to_vec()));
+        self.0
+            .push(Ev::Udp(n, t, s.text(), sp, d.text(), dp, p.to_vec()));
     }
-    fn tcp(&mut self, n: u64, _t: Option<f64>, _s: Addr, _sp: u16, _d: Addr, _dp: u16, seq: u32, ack: u32, f: u8, p: &[u8]) {
+    fn tcp(
+        &mut self,
+        n: u64,
+        _t: Option<f64>,
+        _s: Addr,
+        _sp: u16,
+        _d: Addr,
+        _dp: u16,
+        seq: u32,
+        ack: u32,
+        f: u8,
+        p: &[u8],
+    ) {
         self.0.push(Ev::Tcp(n, seq, ack, f, p.to_vec()));
     }
     fn raw(&mut self, r: &Record<'_>) {
         match r.time {
             Time::Huge { .. } => self.0.push(Ev::HugeTime(r.number)),
-            _ => self.0.push(Ev::Raw(r.number, r.linktype, r.data.len(), r.cut)),
+            _ => self
+                .0
+                .push(Ev::Raw(r.number, r.linktype, r.data.len(), r.cut)),
         }
     }
     fn warn(&mut self, f: Option<u64>, text: String, lost: bool) {
-        assert!(lost, "every warning of the walk says that input was lost: {text}");
+        assert!(
+            lost,
+            "every warning of the walk says that input was lost: {text}"
+        );
         self.0.push(Ev::Warn(f, text));
     }
 }
@@ -112,11 +130,33 @@ fn rtp(pt: u8) -> Vec<u8> {
 
 fn sample_pcap() -> Vec<u8> {
     let mut f = pcap_header(1);
-    f.extend(pcap_record(1_709_283_600, 123_456, &ether(0x0800, &ipv4(17, A, B, &udp(5060, 5060, SIP), 0))));
-    f.extend(pcap_record(1_709_283_600, 200_000, &ether(0x0800, &ipv4(17, A, B, &udp(10000, 20000, &rtp(0)), 0))));
-    f.extend(pcap_record(1_709_283_601, 0, &ether(0x0800, &ipv4(6, B, A, &tcp(40000, 5060, 1000, 0x18, SIP), 0))));
+    f.extend(pcap_record(
+        1_709_283_600,
+        123_456,
+        &ether(0x0800, &ipv4(17, A, B, &udp(5060, 5060, SIP), 0)),
+    ));
+    f.extend(pcap_record(
+        1_709_283_600,
+        200_000,
+        &ether(0x0800, &ipv4(17, A, B, &udp(10000, 20000, &rtp(0)), 0)),
+    ));
+    f.extend(pcap_record(
+        1_709_283_601,
+        0,
+        &ether(
+            0x0800,
+            &ipv4(6, B, A, &tcp(40000, 5060, 1000, 0x18, SIP), 0),
+        ),
+    ));
     f.extend(pcap_record(1_709_283_601, 1, &ether(0x0806, &[0; 28]))); // ARP
-    f.extend(pcap_record(1_709_283_602, 0, &ether(0x0800, &ipv4(17, A, B, &udp(5060, 5060, &SIP[..10]), 0x2000))));
+    f.extend(pcap_record(
+        1_709_283_602,
+        0,
+        &ether(
+            0x0800,
+            &ipv4(17, A, B, &udp(5060, 5060, &SIP[..10]), 0x2000),
+        ),
+    ));
     f
 }
 
@@ -165,14 +205,25 @@ fn pcap_records_become_events() {
     assert_eq!(
         ev,
         vec![
-            Ev::Udp(1, Some(1_709_283_600.0 + 123_456.0 / 1e6), "192.0.2.10".into(), 5060, "198.51.100.20".into(), 5060, SIP.to_vec()),
+            Ev::Udp(
+                1,
+                Some(1_709_283_600.0 + 123_456.0 / 1e6),
+                "192.0.2.10".into(),
+                5060,
+                "198.51.100.20".into(),
+                5060,
+                SIP.to_vec()
+            ),
             Ev::Tcp(3, 1000, 7, 0x18, SIP.to_vec()),
             Ev::Raw(5, 1, 14 + 20 + 8 + 10, false), // an IP fragment: Python's defragmenter
         ]
     );
     assert_eq!(s.counts.first_time, Some(1_709_283_600.123456));
     assert_eq!(s.counts.last_time, Some(1_709_283_602.0));
-    assert_eq!(s.counts.link_types.iter().copied().collect::<Vec<_>>(), vec![1]);
+    assert_eq!(
+        s.counts.link_types.iter().copied().collect::<Vec<_>>(),
+        vec![1]
+    );
     let flows = &s.counts.rtp.flows;
     assert_eq!(flows.len(), 1);
     assert_eq!(flows[0].0, (Addr::V4(A), 10000, Addr::V4(B), 20000));
@@ -199,7 +250,10 @@ fn file_cut_inside_a_packet() {
     assert_eq!(
         ev,
         vec![
-            Ev::Warn(Some(1), format!("file is cut short in the middle of a packet (30 of {len1} bytes)")),
+            Ev::Warn(
+                Some(1),
+                format!("file is cut short in the middle of a packet (30 of {len1} bytes)")
+            ),
             Ev::Raw(1, 1, 30, true),
         ]
     );
@@ -212,7 +266,13 @@ fn file_cut_inside_a_record_header() {
     let first = 24 + 16 + 14 + 20 + 8 + SIP.len();
     let (ev, _) = scan(&file[..first + 5], 3);
     assert_eq!(ev.len(), 2);
-    assert_eq!(ev[1], Ev::Warn(Some(2), "file is cut short inside a packet header (5 of 16 bytes)".into()));
+    assert_eq!(
+        ev[1],
+        Ev::Warn(
+            Some(2),
+            "file is cut short inside a packet header (5 of 16 bytes)".into()
+        )
+    );
 }
 
 #[test]
@@ -225,7 +285,10 @@ fn impossible_record_length_stops_the_walk() {
     let (ev, s) = scan(&file, 1 << 20);
     assert_eq!(
         ev,
-        vec![Ev::Warn(Some(1), "damaged packet header (captured length 2147483647 bytes); stopped reading here".into())]
+        vec![Ev::Warn(
+            Some(1),
+            "damaged packet header (captured length 2147483647 bytes); stopped reading here".into()
+        )]
     );
     assert_eq!(s.counts.packets, 0);
 }
@@ -233,7 +296,13 @@ fn impossible_record_length_stops_the_walk() {
 #[test]
 fn truncated_file_header() {
     let (ev, _) = scan(&pcap_header(1)[..10], 1 << 20);
-    assert_eq!(ev, vec![Ev::Warn(None, "pcap file header is truncated: no packets".into())]);
+    assert_eq!(
+        ev,
+        vec![Ev::Warn(
+            None,
+            "pcap file header is truncated: no packets".into()
+        )]
+    );
 }
 
 fn block(btype: u32, body: &[u8]) -> Vec<u8> {
@@ -292,8 +361,19 @@ fn pcapng_interfaces_resolution_and_damage() {
     assert_eq!(
         ev,
         vec![
-            Ev::Udp(1, Some(f64::from_bits(4744956063034894007)), "192.0.2.10".into(), 5060, "198.51.100.20".into(), 5060, SIP.to_vec()),
-            Ev::Warn(Some(2), "packet names interface 3, which the file never described".into()),
+            Ev::Udp(
+                1,
+                Some(f64::from_bits(4744956063034894007)),
+                "192.0.2.10".into(),
+                5060,
+                "198.51.100.20".into(),
+                5060,
+                SIP.to_vec()
+            ),
+            Ev::Warn(
+                Some(2),
+                "packet names interface 3, which the file never described".into()
+            ),
             Ev::HugeTime(3),
         ]
     );
@@ -304,20 +384,34 @@ fn pcapng_interfaces_resolution_and_damage() {
     bad.extend_from_slice(&13u32.to_le_bytes());
     bad.extend_from_slice(&[0; 20]);
     let (ev, _) = scan(&bad, 1 << 20);
-    assert_eq!(ev, vec![Ev::Warn(Some(1), "damaged pcapng block (type 0x6, length 13); stopped reading here".into())]);
+    assert_eq!(
+        ev,
+        vec![Ev::Warn(
+            Some(1),
+            "damaged pcapng block (type 0x6, length 13); stopped reading here".into()
+        )]
+    );
 }
 
 #[test]
 fn timestamps_are_pythons_int_division() {
     // n / d as Python computes it (correctly rounded), as IEEE bits
     for (n, d, bits) in [
-        (1709283600123456789u64, 1_000_000_000u64, 4744956063034894007u64),
+        (
+            1709283600123456789u64,
+            1_000_000_000u64,
+            4744956063034894007u64,
+        ),
         (u64::MAX, 1_000_000_000, 4760636909781702293),
         (u64::MAX, 3, 4887906795572778325),
         (12345678901234567891, 1_000_000, 4802654590747010339),
         (u64::MAX, 9223372036854775809, 4611686018427387904),
         (9007199254740993, 1, 4845873199050653696),
-        (18446744073709551557, 10_000_000_000_000_000_000, 4610986494146302636),
+        (
+            18446744073709551557,
+            10_000_000_000_000_000_000,
+            4610986494146302636,
+        ),
     ] {
         assert_eq!(div_round(n, d).to_bits(), bits, "{n} / {d}");
     }
@@ -327,7 +421,13 @@ fn timestamps_are_pythons_int_division() {
 
 fn udp_of(d: Decoded<'_>) -> Option<(Addr, u16, Addr, u16, Vec<u8>)> {
     match d {
-        Decoded::Udp { src, sport, dst, dport, payload } => Some((src, sport, dst, dport, payload.to_vec())),
+        Decoded::Udp {
+            src,
+            sport,
+            dst,
+            dport,
+            payload,
+        } => Some((src, sport, dst, dport, payload.to_vec())),
         _ => None,
     }
 }
@@ -354,14 +454,26 @@ fn link_layers() {
     sll2.extend_from_slice(&[0u8; 18]);
     sll2.extend_from_slice(&ip);
     assert_eq!(udp_of(decode(276, &sll2)), want);
-    for (lt, family) in [(0u32, 2u32.to_le_bytes()), (0, 2u32.to_be_bytes()), (108, 2u32.to_be_bytes())] {
+    for (lt, family) in [
+        (0u32, 2u32.to_le_bytes()),
+        (0, 2u32.to_be_bytes()),
+        (108, 2u32.to_be_bytes()),
+    ] {
         let mut lo = family.to_vec();
         lo.extend_from_slice(&ip);
         assert_eq!(udp_of(decode(lt, &lo)), want, "loopback {lt} {family:?}");
     }
     assert_eq!(decode(1, &ether(0x0806, &[0; 28])), Decoded::Nothing, "ARP");
-    assert_eq!(decode(1, &ether(100, &[0; 28])), Decoded::Nothing, "802.3 length field");
-    assert_eq!(decode(1, &ether(0x0800, &ipv4(1, A, B, &[8, 0, 0, 0], 0))), Decoded::Nothing, "ICMP");
+    assert_eq!(
+        decode(1, &ether(100, &[0; 28])),
+        Decoded::Nothing,
+        "802.3 length field"
+    );
+    assert_eq!(
+        decode(1, &ether(0x0800, &ipv4(1, A, B, &[8, 0, 0, 0], 0))),
+        Decoded::Nothing,
+        "ICMP"
+    );
 }
 
 #[test]
@@ -376,7 +488,14 @@ fn ipv6_udp_and_tcp() {
     v6.extend_from_slice(&dst.octets());
     v6.extend_from_slice(&l4);
     match decode(229, &v6) {
-        Decoded::Tcp { src: s, dport, seq, flags, payload, .. } => {
+        Decoded::Tcp {
+            src: s,
+            dport,
+            seq,
+            flags,
+            payload,
+            ..
+        } => {
             assert_eq!(s.text(), "2001:db8::1");
             assert_eq!((dport, seq, flags, payload.len()), (40000, 9, 0x02, 0));
         }
@@ -390,25 +509,69 @@ fn ipv6_udp_and_tcp() {
 fn what_python_must_decode() {
     let sip = udp(5060, 5060, SIP);
     // fragments, tunnels, SCTP, VXLAN, MPLS, PPP, unknown link types
-    assert_eq!(decode(1, &ether(0x0800, &ipv4(17, A, B, &sip, 0x2000))), Decoded::Fallback);
-    assert_eq!(decode(1, &ether(0x0800, &ipv4(17, A, B, &sip, 0x0001))), Decoded::Fallback);
-    assert_eq!(decode(1, &ether(0x0800, &ipv4(4, A, B, &ipv4(17, A, B, &sip, 0), 0))), Decoded::Fallback);
-    assert_eq!(decode(1, &ether(0x0800, &ipv4(47, A, B, &[0; 30], 0))), Decoded::Fallback);
-    assert_eq!(decode(1, &ether(0x0800, &ipv4(132, A, B, &[0; 30], 0))), Decoded::Fallback);
+    assert_eq!(
+        decode(1, &ether(0x0800, &ipv4(17, A, B, &sip, 0x2000))),
+        Decoded::Fallback
+    );
+    assert_eq!(
+        decode(1, &ether(0x0800, &ipv4(17, A, B, &sip, 0x0001))),
+        Decoded::Fallback
+    );
+    assert_eq!(
+        decode(
+            1,
+            &ether(0x0800, &ipv4(4, A, B, &ipv4(17, A, B, &sip, 0), 0))
+        ),
+        Decoded::Fallback
+    );
+    assert_eq!(
+        decode(1, &ether(0x0800, &ipv4(47, A, B, &[0; 30], 0))),
+        Decoded::Fallback
+    );
+    assert_eq!(
+        decode(1, &ether(0x0800, &ipv4(132, A, B, &[0; 30], 0))),
+        Decoded::Fallback
+    );
     let mut vx = vec![0x08, 0, 0, 0, 0, 0, 1, 0];
     vx.extend(ether(0x0800, &ipv4(17, A, B, &sip, 0)));
-    assert_eq!(decode(1, &ether(0x0800, &ipv4(17, A, B, &udp(50000, 4789, &vx), 0))), Decoded::Fallback);
+    assert_eq!(
+        decode(
+            1,
+            &ether(0x0800, &ipv4(17, A, B, &udp(50000, 4789, &vx), 0))
+        ),
+        Decoded::Fallback
+    );
     assert_eq!(decode(1, &ether(0x8847, &[0; 40])), Decoded::Fallback);
     assert_eq!(decode(9, &[0xff, 0x03, 0, 0x21]), Decoded::Fallback);
     assert_eq!(decode(147, &[0; 40]), Decoded::Fallback);
     // damage Python words a warning for
     let ip = ipv4(17, A, B, &sip, 0);
-    assert_eq!(decode(1, &ether(0x0800, &ip[..19])), Decoded::Fallback, "truncated IPv4 header");
-    assert_eq!(decode(1, &ether(0x0800, &ip[..30])), Decoded::Fallback, "IPv4 cut short");
-    assert_eq!(decode(1, &ether(0x0800, &ipv4(17, A, B, &sip[..5], 0))), Decoded::Fallback, "truncated UDP");
-    assert_eq!(decode(1, &ether(0x0800, &ipv4(6, A, B, &[0; 12], 0))), Decoded::Fallback, "truncated TCP");
+    assert_eq!(
+        decode(1, &ether(0x0800, &ip[..19])),
+        Decoded::Fallback,
+        "truncated IPv4 header"
+    );
+    assert_eq!(
+        decode(1, &ether(0x0800, &ip[..30])),
+        Decoded::Fallback,
+        "IPv4 cut short"
+    );
+    assert_eq!(
+        decode(1, &ether(0x0800, &ipv4(17, A, B, &sip[..5], 0))),
+        Decoded::Fallback,
+        "truncated UDP"
+    );
+    assert_eq!(
+        decode(1, &ether(0x0800, &ipv4(6, A, B, &[0; 12], 0))),
+        Decoded::Fallback,
+        "truncated TCP"
+    );
     assert_eq!(decode(1, &[0; 13]), Decoded::Fallback, "truncated Ethernet");
-    assert_eq!(decode(1, &ether(0x8100, &[0, 1])), Decoded::Fallback, "truncated VLAN tag");
+    assert_eq!(
+        decode(1, &ether(0x8100, &[0, 1])),
+        Decoded::Fallback,
+        "truncated VLAN tag"
+    );
     assert_eq!(decode(101, &[]), Decoded::Fallback, "empty IP packet");
 }
 
@@ -426,19 +589,35 @@ fn tso_zero_total_length_takes_what_is_there() {
 fn rtp_heuristic() {
     assert!(is_rtp(&rtp(0), 10000, 20000));
     assert!(is_rtp(&rtp(0x80 | 8), 10000, 20000), "marker bit");
-    assert!(!is_rtp(&rtp(200), 10000, 20000), "RTCP sender report (PT 200 = 0xC8)");
+    assert!(
+        !is_rtp(&rtp(200), 10000, 20000),
+        "RTCP sender report (PT 200 = 0xC8)"
+    );
     assert!(!is_rtp(&rtp(204), 10000, 20000), "RTCP APP");
     assert!(is_rtp(&rtp(205 & 0x7F), 10000, 20000));
     assert!(!is_rtp(&rtp(0), 53, 20000), "a well-known port");
-    assert!(!is_rtp(&rtp(0)[..11], 10000, 20000), "shorter than the fixed header");
-    assert!(!is_rtp(b"INVITE sip:a SIP/2.0\r\n", 10000, 20000), "ASCII is never RTP");
+    assert!(
+        !is_rtp(&rtp(0)[..11], 10000, 20000),
+        "shorter than the fixed header"
+    );
+    assert!(
+        !is_rtp(b"INVITE sip:a SIP/2.0\r\n", 10000, 20000),
+        "ASCII is never RTP"
+    );
 }
 
 #[test]
 fn rtp_directions_are_bounded_and_ordered() {
     let mut f = pcap_header(101);
-    for (i, port) in [30000u16, 30002, 30000, 30004, 30006, 30004].iter().enumerate() {
-        f.extend(pcap_record(1, i as u32, &ipv4(17, A, B, &udp(*port, 40000, &rtp(i as u8)), 0)));
+    for (i, port) in [30000u16, 30002, 30000, 30004, 30006, 30004]
+        .iter()
+        .enumerate()
+    {
+        f.extend(pcap_record(
+            1,
+            i as u32,
+            &ipv4(17, A, B, &udp(*port, 40000, &rtp(i as u8)), 0),
+        ));
     }
     let mut s = Scanner::new(true, 2);
     let mut c = Collect::default();
@@ -480,7 +659,9 @@ fn garbage_after_a_pcapng_magic_is_survived() {
     for len in 0..400 {
         let mut f = vec![0x0a, 0x0d, 0x0d, 0x0a];
         for _ in 0..len {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             f.push((x >> 56) as u8);
         }
         scan(&f, 13);
@@ -496,6 +677,15 @@ fn hep_messages_go_to_the_python_decoder() {
     assert!(looks_like_hep(&[1, 40, 10, 6, 0, 0, 0, 0]));
     assert!(!looks_like_hep(&[2, 16, 2, 1, 0, 0, 0, 0]));
     assert!(!looks_like_hep(&[0x80, 0, 2, 17, 0, 0, 0, 0]));
-    let frame = ether(0x0800, &ipv4(17, [10, 0, 0, 9], [10, 0, 0, 1], &udp(9060, 9060, b"HEP3\x00\x06"), 0));
+    let frame = ether(
+        0x0800,
+        &ipv4(
+            17,
+            [10, 0, 0, 9],
+            [10, 0, 0, 1],
+            &udp(9060, 9060, b"HEP3\x00\x06"),
+            0,
+        ),
+    );
     assert_eq!(decode(1, &frame), Decoded::Fallback);
 }
