@@ -547,9 +547,10 @@ def test_key_facts_are_the_views_facts_on_generated_headers(via, from_, to, cont
     assert_same_record(_message_with(via, from_, to, contact))
 
 
-def test_the_core_reads_the_key_facts_of_plain_messages():
+def test_the_core_reads_the_key_facts_of_plain_messages(monkeypatch):
     """The fast path is taken (not declined) on what phones and PBXs write, and its answer is
     the views' answer (assert_same_record above compares them everywhere)."""
+    monkeypatch.setenv("SIPDIAG_PURE", "0")
     from sipdiag.sip.keyfacts import facts_from_views
     from sipdiag.sip.message import SipMessage
     from sipdiag.sip.parser import parse_message

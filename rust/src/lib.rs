@@ -12,6 +12,7 @@ pub mod addr;
 pub mod decode;
 pub mod facts;
 pub mod head;
+pub mod ident;
 pub mod scanner;
 pub mod sniff;
 pub mod walk;

@@ -332,6 +332,12 @@ struct HeadParser {
     /// Fact values as text → one `str` each: a host, a transport, a dialog's tags and a
     /// transaction's branch recur in many messages. Bounded: cleared when full.
     strings: HashMap<Vec<u8>, Py<PyString>>,
+    /// Port numbers (at most 5 digits) → one `int` each, filled as they are met: a phone's
+    /// port recurs in every message it sends.
+    numbers: Vec<Option<Py<PyAny>>>,
+    ident_ids: crate::ident::IdentIds,
+    /// CSeq pairs → one (number, method) tuple each (a transaction's messages share one).
+    cseqs: HashMap<(u32, Vec<u8>), Py<PyAny>>,
 }
 
 const STRINGS_MAX: usize = 1 << 16;
@@ -350,8 +356,52 @@ impl HeadParser {
         s
     }
 
+    fn number<'py>(
+        &mut self,
+        py: Python<'py>,
+        n: Option<u32>,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let Some(n) = n else { return Ok(None) };
+        if self.numbers.is_empty() {
+            self.numbers.resize_with(100_000, || None);
+        }
+        let slot = &mut self.numbers[n as usize];
+        if let Some(v) = slot {
+            return Ok(Some(v.bind(py).clone()));
+        }
+        let v = n.into_bound_py_any(py)?;
+        *slot = Some(v.clone().unbind());
+        Ok(Some(v))
+    }
+
+    fn ident_tuple(&mut self, py: Python<'_>, i: crate::ident::Ident<'_>) -> PyResult<Py<PyAny>> {
+        let start_line = self.text(py, i.start_line);
+        let method = i.method.as_deref().map(|m| self.text(py, m));
+        let call_id = i.call_id.map(|c| self.text(py, c));
+        let cseq = match i.cseq {
+            None => None,
+            Some(key) => Some(match self.cseqs.get(&key) {
+                Some(t) => t.bind(py).clone(),
+                None => {
+                    if self.cseqs.len() >= STRINGS_MAX {
+                        self.cseqs.clear();
+                    }
+                    let method = self.text(py, &key.1);
+                    let t = (key.0, method).into_pyobject(py)?.into_any();
+                    self.cseqs.insert(key, t.clone().unbind());
+                    t
+                }
+            }),
+        };
+        let t = (start_line, method, i.status, call_id, cseq);
+        Ok(t.into_pyobject(py)?.into_any().unbind())
+    }
+
     fn facts_tuple(&mut self, py: Python<'_>, f: crate::facts::Facts<'_>) -> PyResult<Py<PyAny>> {
         let via = f.via.as_ref();
+        let via_port = self.number(py, via.and_then(|v| v.port))?;
+        let rport = self.number(py, via.and_then(|v| v.rport))?;
+        let contact_port = self.number(py, f.contact_port)?;
         let transport = via.map(|v| self.text(py, &v.transport));
         let host = via.map(|v| self.text(py, v.host));
         let branch = via.and_then(|v| v.branch).map(|b| self.text(py, b));
@@ -363,15 +413,15 @@ impl HeadParser {
             f.via_count,
             transport,
             host,
-            via.and_then(|v| v.port),
+            via_port,
             branch,
             received,
-            via.and_then(|v| v.rport),
+            rport,
             via.is_some_and(|v| v.has_rport),
             from_tag,
             to_tag,
             contact_host,
-            f.contact_port,
+            contact_port,
         );
         Ok(t.into_pyobject(py)?.into_any().unbind())
     }
@@ -379,7 +429,8 @@ impl HeadParser {
 
 #[pymethods]
 impl HeadParser {
-    /// `special`: the ids of Call-ID, CSeq and Content-Length; `facts`: of Via, From, To, Contact.
+    /// `special`: the ids of Call-ID, CSeq and Content-Length; `facts`: of Via, From, To, Contact
+    /// (with Call-ID and CSeq the headers every message must carry).
     #[new]
     fn new(
         call_id: u32,
@@ -402,6 +453,11 @@ impl HeadParser {
                 contact,
             },
             strings: HashMap::new(),
+            numbers: Vec::new(),
+            ident_ids: crate::ident::IdentIds {
+                mandatory: [via, from, to, call_id, cseq],
+            },
+            cseqs: HashMap::new(),
         }
     }
 
@@ -410,8 +466,9 @@ impl HeadParser {
         self.table.names.insert(written.to_vec(), id);
     }
 
-    /// (lead, head_end, body_at, terminated, start_end, index, unknown, others, specials, facts):
-    /// facts is the tuple of `sipdiag.sip.keyfacts.KeyFacts`, or None where facts.rs declines.
+    /// (lead, head_end, body_at, terminated, start_end, index, unknown, others, specials, facts,
+    /// ident): facts is the tuple of `sipdiag.sip.keyfacts.KeyFacts`, or None where facts.rs
+    /// declines; ident is (start line, method, status, Call-ID, CSeq), or None where ident.rs declines.
     #[allow(clippy::type_complexity)]
     fn parse(
         &mut self,
@@ -428,11 +485,16 @@ impl HeadParser {
         Vec<u32>,
         [i64; 3],
         Option<Py<PyAny>>,
+        Option<Py<PyAny>>,
     )> {
         let l = crate::head::layout(data);
         let r = self.table.record(data, &l);
         let facts = match crate::facts::facts(data, &r, self.ids) {
             Some(f) => Some(self.facts_tuple(py, f)?),
+            None => None,
+        };
+        let ident = match crate::ident::ident(data, &l, &r, self.ident_ids) {
+            Some(i) => Some(self.ident_tuple(py, i)?),
             None => None,
         };
         Ok((
@@ -446,6 +508,7 @@ impl HeadParser {
             r.others,
             r.specials,
             facts,
+            ident,
         ))
     }
 }

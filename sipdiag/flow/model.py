@@ -119,7 +119,10 @@ class Transaction:
 
     @property
     def has_credentials(self) -> bool:
-        return self.request.authorization is not None
+        """The request carries Authorization or Proxy-Authorization (`request.authorization` is
+        not None), found without parsing the digest parameters."""
+        request = self.request
+        return bool(request.header("Authorization") or request.header("Proxy-Authorization"))
 
     @property
     def is_challenge(self) -> bool:

@@ -371,8 +371,10 @@ class SipMessage:
             return self._sdp
 
     def _parse_sdp(self) -> SessionDescription | None:
+        if self._body_at >= len(self.raw):
+            return None
         ctype = self.content_type
-        if not self.body or not ctype:
+        if not ctype:
             return None
         if ctype == "application/sdp":
             return parse_sdp(self.body.decode("utf-8", "replace"))

@@ -128,13 +128,15 @@ def head_record(data: bytes):
     """The parser's record of `data` (the pure-Python twin of rust/src/head.rs `Record`, which
     gives the same tuple, except that it reports names it has not learnt yet as UNKNOWN):
 
-    (lead, head_end, body_at, terminated, start_end, index, unknown, others, specials, facts): the
-    layout's offsets (see `head_layout`), per header line four integers (name id, line start,
-    value start, value end), (position, name end) of each header whose id is UNKNOWN, per other
-    line (kind, start, end, headers before it), the first positions of Call-ID, CSeq and
-    Content-Length (-1: none), and the key facts — always None here: on this path the message
-    reads them from its views when first asked (`SipMessage.facts`, keyfacts.py), where the
-    compiled core reads them from the bytes."""
+    (lead, head_end, body_at, terminated, start_end, index, unknown, others, specials, facts,
+    ident): the layout's offsets (see `head_layout`), per header line four integers (name id,
+    line start, value start, value end), (position, name end) of each header whose id is
+    UNKNOWN, per other line (kind, start, end, headers before it), the first positions of
+    Call-ID, CSeq and Content-Length (-1: none), the key facts and the identity (start line,
+    method, status, Call-ID, CSeq) — both always None here. Where the compiled core reads
+    those two from the bytes (rust/src/facts.rs, ident.rs), this path takes them from the
+    views when first asked (`SipMessage.facts`, keyfacts.py) and from `parse_message`'s
+    general path, which is where the core sends everything it declines too."""
     lead, head_end, body_at, terminated, start_end, lines = head_layout(data)
     index: list[int] = []
     others: list[int] = []
@@ -150,7 +152,7 @@ def head_record(data: bytes):
             if specials[k] < 0:
                 specials[k] = len(index) // 4
         index += (name_id, at, value_at, end)
-    return lead, head_end, body_at, terminated, start_end, index, [], others, specials, None
+    return lead, head_end, body_at, terminated, start_end, index, [], others, specials, None, None
 
 
 _compiled_parser = None
@@ -179,10 +181,23 @@ def parse_message(
     transport: str = "UDP",
 ) -> SipMessage | Anomaly:
     raw = data
-    lead, head_end, body_at, terminated, start_end, index, unknown, others, specials, facts = \
+    lead, head_end, body_at, terminated, start_end, index, unknown, others, specials, facts, ident = \
         _record_function()(data)
+    if ident is not None:
+        # the compiled core read the start line, Call-ID and CSeq, and the checks below would
+        # all pass (rust/src/ident.rs): only lines that are no header lines remain to be told
+        start, method, status, call_id, cseq = ident
+        anomalies: list[Anomaly] = []
+        if others:
+            _other_lines(data, index, others, origin, anomalies)
+        return SipMessage(
+            origin=origin, time=time, src=src, dst=dst, transport=transport, raw=raw, start_line=start,
+            method=method, status=status, head_at=lead, head_end=head_end, body_at=body_at,
+            index=array("H" if head_end < 65536 else "I", index), call_id=call_id, cseq=cseq,
+            anomalies=anomalies or None, facts=None if facts is None else new_facts(KeyFacts, facts),
+        )
     start = data[lead:start_end].decode("utf-8", "replace")
-    anomalies: list[Anomaly] = []
+    anomalies = []
 
     method = None
     status = None
@@ -205,25 +220,7 @@ def parse_message(
             if specials[k] < 0 or position < specials[k]:
                 specials[k] = position
 
-    # continuation lines are joined to the header before them (kept aside, by position); a
-    # line that is no header line is an anomaly
-    folded: dict[int, str] | None = None
-    for i in range(0, len(others), 4):
-        kind, at, end, before = others[i:i + 4]
-        line = data[at:end].decode("utf-8", "replace")
-        if kind == CONTINUATION:
-            if before:
-                last = before - 1
-                if folded is None:
-                    folded = {}
-                previous = folded.get(last)
-                if previous is None:
-                    previous = data[index[last * 4 + 2]:index[last * 4 + 3]].decode("utf-8", "replace").strip()
-                folded[last] = f"{previous} {line.strip()}".strip()
-            else:
-                anomalies.append(Anomaly("bad-header-line", f"continuation line before any header: {line[:80]!r}", origin))
-        else:
-            anomalies.append(Anomaly("bad-header-line", f"header line without a colon: {line[:80]!r}", origin))
+    folded = _other_lines(data, index, others, origin, anomalies)
 
     head_bytes_end_nl = head_end > lead and data[head_end - 1] == 10
     body = data[body_at:]
@@ -265,6 +262,29 @@ def parse_message(
         anomalies=anomalies or None,
         facts=None if facts is None else new_facts(KeyFacts, facts),
     )
+
+
+def _other_lines(data: bytes, index, others, origin: Origin, anomalies: list[Anomaly]) -> dict[int, str] | None:
+    """Continuation lines joined to the header before them (returned by header position); a
+    line that is no header line becomes an anomaly."""
+    folded: dict[int, str] | None = None
+    for i in range(0, len(others), 4):
+        kind, at, end, before = others[i:i + 4]
+        line = data[at:end].decode("utf-8", "replace")
+        if kind == CONTINUATION:
+            if before:
+                last = before - 1
+                if folded is None:
+                    folded = {}
+                previous = folded.get(last)
+                if previous is None:
+                    previous = data[index[last * 4 + 2]:index[last * 4 + 3]].decode("utf-8", "replace").strip()
+                folded[last] = f"{previous} {line.strip()}".strip()
+            else:
+                anomalies.append(Anomaly("bad-header-line", f"continuation line before any header: {line[:80]!r}", origin))
+        else:
+            anomalies.append(Anomaly("bad-header-line", f"header line without a colon: {line[:80]!r}", origin))
+    return folded
 
 
 def _check(present_ids, method, cseq, cseq_text, length_text, body, transport, anomalies, origin) -> None:
