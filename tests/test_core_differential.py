@@ -566,3 +566,26 @@ def test_the_core_reads_the_key_facts_of_plain_messages(monkeypatch):
     assert (m.facts.via_count, m.facts.sent_by, m.facts.branch, m.facts.has_rport, m.facts.rport) == \
         (2, "192.168.1.5:5062", "z9hG4bK-1", True, None)
     assert (m.facts.from_tag, m.facts.to_tag, m.facts.contact_host, m.facts.contact_port) == ("ab", None, "192.168.1.5", 5062)
+
+
+START_PIECES = st.lists(st.sampled_from([
+    "INVITE", "invite", "SIP", "SIP/2.0", "sip/2.0", "REGISTER", "x-Y_1", "1BAD", " ", "  ", "\t", "sip:b@h", "200",
+    "486", "099", "700", "2000", "OK", "Busy Here", "é", "/",
+]), min_size=1, max_size=6).map("".join)
+CSEQ_PIECES = st.lists(st.sampled_from(["1", "4294967296", "12345678901", " ", "\t", "INVITE", "invite", "BYE",
+                                        "x", ""]), max_size=4).map("".join)
+
+
+@settings(max_examples=int(os.environ.get("SIPDIAG_DIFF_EXAMPLES", "250")) * 8, deadline=None)
+@given(START_PIECES, st.none() | CSEQ_PIECES, st.none() | st.sampled_from(["0", "3", "4", " 3 ", "x", "", "03"]),
+       st.sampled_from([b"", b"abc", b"abc\r\n", b"ab"]), st.booleans())
+def test_identity_is_the_general_parsers_on_generated_heads(start, cseq, length, body, call_id):
+    """Start line, CSeq, Content-Length and body varied around what rust/src/ident.rs accepts."""
+    lines = [start, "Via: SIP/2.0/UDP h;branch=z9hG4bK1", "From: <sip:a@h>;tag=1", "To: <sip:b@h>"]
+    if call_id:
+        lines.append("Call-ID: c@h")
+    if cseq is not None:
+        lines.append(f"CSeq: {cseq}")
+    if length is not None:
+        lines.append(f"Content-Length: {length}")
+    assert_same_record("\r\n".join(lines + ["", ""]).encode() + body)
