@@ -154,15 +154,21 @@ def _attach_orphans(groups, orphans) -> dict[tuple, list[SipMessage]]:
     did not match, and adds nothing).
     """
     out: dict[tuple, list[SipMessage]] = {}
+    seen: dict[tuple, tuple[set, set]] = {}
+    """group key → (its Call-IDs, its (Call-ID, CSeq number) pairs with a final response), once."""
     for r in orphans:
         if r.cseq_method != "REGISTER" or not r.status or r.status < 200:
             continue
         key = ("registration", _aor(r) or r.call_id)
         ts = groups.get(key)
-        if not ts or r.call_id not in {t.request.call_id for t in ts}:
+        if not ts:
             continue
-        if any(t.request.call_id == r.call_id and t.request.cseq_number == r.cseq_number and t.final is not None
-               for t in ts):
+        known = seen.get(key)
+        if known is None:
+            known = seen[key] = ({t.request.call_id for t in ts},
+                                 {(t.request.call_id, t.request.cseq_number) for t in ts if t.final is not None})
+        call_ids, answered = known
+        if r.call_id not in call_ids or (r.call_id, r.cseq_number) in answered:
             continue
         out.setdefault(key, []).append(r)
     return out
@@ -210,14 +216,23 @@ def _registration_outcome(flow: Flow, end_time: float | None) -> None:
     decision: tuple = (m.IN_PROGRESS, "no final response in the trace", None, False)
     registered = False
     attempts = _registration_attempts(flow)
+    # retried_after[i]: an attempt after i carried credentials (or is an orphan response, whose
+    # request did), worked out once from the end instead of rescanning the rest per attempt
+    retried_after = [False] * len(attempts)
+    for i in range(len(attempts) - 2, -1, -1):
+        x = attempts[i + 1][0]
+        retried_after[i] = retried_after[i + 1] or x is None or x.has_credentials
+    challenged_before = False
     for i, (t, final) in enumerate(attempts):
-        later = attempts[i + 1 :]
+        last = i == len(attempts) - 1
         if t is not None:
             creds = t.has_credentials
         else:
-            creds = any(f is not None and f.status in (401, 407) for _t, f in attempts[:i])
+            creds = challenged_before
+        if final is not None and final.status in (401, 407):
+            challenged_before = True
         if final is None:
-            if not later:
+            if last:
                 outcome = _no_final(t, end_time)
                 detail = (f"REGISTER sent {len(t.requests)} times without a final response"
                           if outcome == m.NO_RESPONSE else "no final response in the trace")
@@ -237,11 +252,11 @@ def _registration_outcome(flow: Flow, end_time: float | None) -> None:
         if status in (401, 407):
             if t is None:
                 continue  # a challenge to an unseen request decides nothing
-            retried = any(x is None or x.has_credentials for x, _f in later)
+            retried = retried_after[i]
             stale = (final.challenge.get("stale") or "").lower() == "true" if final.challenge else False
             if creds and not stale:
                 decision = (m.REJECTED, f"{status} again after credentials were sent", final, True)
-            elif not retried and not later:
+            elif not retried and last:
                 decision = (m.CHALLENGE_UNANSWERED, f"{status} challenge, no REGISTER with credentials followed",
                             final, False)
             continue

@@ -30,6 +30,8 @@ SECRET = re.compile(r'(?i)(?<![\w-])(' + "|".join(DIGEST_NAMES) + r')(\s*=\s*)' 
 setting (name=value or name: value, as in pjsip.conf, sip.conf, YAML)."""
 BASIC = re.compile(r"(?i)(?<![\w-])(Basic\s+)([A-Za-z0-9+/]{8,}={0,2})")
 ELLIPSIS = "…"
+_HINTS = SECRET_NAMES + ("basic",)
+"""The names SECRET and BASIC look for: a text without any of them has nothing to shorten."""
 _KEPT = ("[redacted]", "")
 
 
@@ -53,15 +55,35 @@ def shorten(text: str) -> str:
     """`text` with every secret value in it shortened."""
     if not text or not isinstance(text, str):
         return text
+    if len(text) < 5:
+        return text  # shorter than any name that comes before a secret
     low = text.lower()
-    if not any(name in low for name in SECRET_NAMES) and "basic" not in low:
-        return text  # the common case, at the cost of one scan
+    for name in _HINTS:
+        if name in low:
+            break
+    else:
+        return text  # the common case, at the cost of one scan per name
     text = SECRET.sub(_secret, text)
     return BASIC.sub(lambda m: m.group(1) + shortened(m.group(2)), text)
 
 
 def shorten_tree(obj: Any, key: str | None = None) -> Any:
     """Shorten the secrets in every string of `obj` (in place where it can); see the module docstring."""
+    kind = type(obj)
+    if kind is str:
+        if key is not None and key.lower() in SECRET_NAMES:
+            return shortened(obj)
+        return shorten(obj)
+    if kind is int or kind is float or kind is bool or obj is None:
+        return obj  # the numbers and flags of a JSON document: nothing to look at
+    if kind is dict:
+        for k in list(obj):
+            obj[k] = shorten_tree(obj[k], k if isinstance(k, str) else None)
+        return obj
+    if kind is list:
+        for i, v in enumerate(obj):
+            obj[i] = shorten_tree(v)
+        return obj
     if isinstance(obj, str):
         if key is not None and key.lower() in SECRET_NAMES:
             return shortened(obj)
