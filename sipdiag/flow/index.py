@@ -60,6 +60,16 @@ class SeqMap:
             self._count += 1
         return found
 
+    def fill(self, seqs, value) -> None:
+        """`setdefault(seq, value)` for every seq in `seqs` (one call for a transaction's messages)."""
+        items = self._items
+        for seq in seqs:
+            if seq >= len(items):
+                items.extend([None] * (seq + 1 - len(items)))
+            if items[seq] is None:
+                items[seq] = value
+                self._count += 1
+
     def items(self):
         return ((seq, v) for seq, v in enumerate(self._items) if v is not None)
 
@@ -163,6 +173,15 @@ class AnalysisIndex:
         return bool(seqs) and bisect_right(seqs, seq) < len(seqs)
 
 
+def _seqs(t: Transaction) -> list[int]:
+    """`seq` of every message of `t`: its requests, its responses, the ACK of a non-2xx."""
+    out = [msg.seq for msg in t.requests]
+    out += [msg.seq for msg in t.responses]
+    if t.ack is not None:
+        out.append(t.ack.seq)
+    return out
+
+
 def build_index(analysis: Analysis) -> AnalysisIndex:
     idx = AnalysisIndex()
     idx.legs = link_legs(analysis.flows)
@@ -170,24 +189,14 @@ def build_index(analysis: Analysis) -> AnalysisIndex:
     idx.forks = find_forks(analysis.flows)
     idx.fork_of = {id(t): fork for fork in idx.forks for t in fork.branches}
     for t in analysis.transactions:
-        for msg in t.requests:
-            idx.transaction_of.setdefault(msg.seq, t)
-        for msg in t.responses:
-            idx.transaction_of.setdefault(msg.seq, t)
-        if t.ack is not None:
-            idx.transaction_of.setdefault(t.ack.seq, t)
+        idx.transaction_of.fill(_seqs(t), t)
     for flow in analysis.flows:
         idx.flow_by_id[flow.id] = flow
         idx.flows_by_kind.setdefault(flow.kind, []).append(flow)
         ips: dict[str, None] = {}
         for t in flow.transactions:
             idx.flow_of_transaction.setdefault(id(t), flow)
-            for msg in t.requests:
-                idx.flow_of.setdefault(msg.seq, flow)
-            for msg in t.responses:
-                idx.flow_of.setdefault(msg.seq, flow)
-            if t.ack is not None:
-                idx.flow_of.setdefault(t.ack.seq, flow)
+            idx.flow_of.fill(_seqs(t), flow)
             ips[t.client.ip] = ips[t.server.ip] = None
         for ip in ips:
             if ip is not None:

@@ -51,6 +51,8 @@ def link_legs(flows: list[Flow]) -> dict[str, list[Flow]]:
     for call in calls:
         sent_by.setdefault(call[2].client.ip, []).append(call)
     times_by = {ip: [c[0] for c in cs] for ip, cs in sent_by.items()}
+    users = {id(t): _users(t) for _time, _flow, t in calls}
+    """Each call's parties, read once: a busy PBX's INVITEs are candidates for many calls."""
     legs: dict[str, list[Flow]] = {}
     taken: set[str] = set()
     for time, flow, t in calls:
@@ -60,11 +62,11 @@ def link_legs(flows: list[Flow]) -> dict[str, list[Flow]]:
         if not out:
             continue
         times = times_by[t.server.ip]
-        caller, callee = _users(t)
+        caller, callee = users[id(t)]
         for _time, other, ot in out[bisect_left(times, time):bisect_right(times, time + LEG_WINDOW)]:
             if other is flow or other.id in taken or ot.request.call_id == t.request.call_id:
                 continue
-            other_caller, other_callee = _users(ot)
+            other_caller, other_callee = users[id(ot)]
             if (caller and caller == other_caller) or (callee & other_callee):
                 legs.setdefault(flow.id, []).append(other)
                 taken.add(other.id)
