@@ -22,7 +22,6 @@ Run: python tests/benchmark/bench_reader.py [--packets N] [--repeat K] [--profil
 from __future__ import annotations
 
 import argparse
-import array
 import cProfile
 import io
 import json
@@ -38,6 +37,22 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root, for benchmarks/
+from benchmarks.packets import (  # noqa: E402
+    ACK,
+    FIN,
+    IP_HEADER,
+    PCAP_HEADER,
+    PSH,
+    RECORD_HEADER as REC_HEADER,
+    SYN,
+    TCP_HEADER,
+    UDP_HEADER,
+)
+from benchmarks.packets import fold as _fold  # noqa: E402
+from benchmarks.packets import ip_bytes as _ip_bytes  # noqa: E402
+from benchmarks.packets import ones_sum as _ones_sum  # noqa: E402
 
 GENERATOR_VERSION = 3
 """Bump when the generated traffic changes, so cached captures are rebuilt."""
@@ -63,38 +78,10 @@ HTTP_CLIENTS = [f"198.51.100.{i}" for i in range(20, 30)]
 MTU_PAYLOAD = 1480  # IPv4 payload per fragment on a 1500-byte MTU (multiple of 8)
 TCP_MSS = 1460
 
-PCAP_HEADER = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1)
-REC_HEADER = struct.Struct("<IIII")
-IP_HEADER = struct.Struct("!BBHHHBBH4s4s")
-UDP_HEADER = struct.Struct("!HHHH")
-TCP_HEADER = struct.Struct("!HHIIBBHHH")
 RTP_HEADER = struct.Struct("!BBHII")
-SYN, FIN, PSH, ACK = 0x02, 0x01, 0x08, 0x10
-_LITTLE = sys.byteorder == "little"
 
 
-# -- packet building -------------------------------------------------------------------------
-
-
-def _ones_sum(data: bytes) -> int:
-    """RFC 1071 one's-complement sum of 16-bit big-endian words, unfolded."""
-    if len(data) % 2:
-        data += b"\x00"
-    words = array.array("H", data)
-    if _LITTLE:
-        words.byteswap()
-    return sum(words)
-
-
-def _fold(s: int) -> int:
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-
-
-def _ip_bytes(ip: str) -> bytes:
-    return bytes(int(p) for p in ip.split("."))
-
+# -- packet building (the wire formats and checksums are the benchmark's: benchmarks/packets.py) --
 
 class PacketFactory:
     """Builds Ethernet/IPv4/UDP|TCP frames with correct IP and TCP checksums."""
