@@ -17,7 +17,7 @@ from typing import Iterable, Iterator
 from .sip.framing import StreamFramer, looks_like_sip, split_datagram
 from .sip.grammar import number
 from .sip.message import Anomaly, SipMessage
-from .sip.parser import parse_message
+from .sip.parser import parse_message, record_function
 from .sources import Endpoint, Frame, LogEvent, Source, open_input
 from .sources.capture import CaptureReader
 from .sources.textlogs.local import with_local_address
@@ -42,7 +42,7 @@ def read_messages(path: str) -> tuple[Source, Iterator[Item]]:
     return source, dissect(source)
 
 
-def _one_message(payload: bytes, frame: Frame) -> SipMessage | None:
+def _one_message(payload: bytes, frame: Frame, record=None) -> SipMessage | None:
     """The message of a datagram that holds one message and nothing after it, parsed once; None
     when that is not certain (leading CR/LF, a body longer or shorter than its Content-Length, a
     Content-Length that is no plain number), and then `split_datagram` decides. Where this answers, split_datagram would have returned
@@ -51,7 +51,7 @@ def _one_message(payload: bytes, frame: Frame) -> SipMessage | None:
     if not payload or payload[0] in (10, 13):
         return None
     item = parse_message(payload, origin=frame.origin, time=frame.time, src=frame.src, dst=frame.dst,
-                         transport=frame.transport)
+                         transport=frame.transport, record=record)
     if not isinstance(item, SipMessage):
         return None
     declared = item.header("Content-Length")
@@ -65,6 +65,7 @@ def _dissect_frames(frames: Iterable[Frame | LogEvent], sniffed: bool = False) -
     framers: dict[tuple, StreamFramer] = {}
     endpoints: dict[Endpoint, Endpoint] = {}
     """One shared Endpoint per address: a capture has few addresses and many messages."""
+    record = record_function()
     for frame in frames:
         if isinstance(frame, LogEvent):
             yield frame
@@ -89,7 +90,7 @@ def _dissect_frames(frames: Iterable[Frame | LogEvent], sniffed: bool = False) -
                 yield Anomaly(p.name, p.detail, p.origin, p.raw)
             for fm in messages:
                 item = parse_message(fm.data, origin=fm.origin, time=fm.time, src=frame.src, dst=frame.dst,
-                                     transport=frame.transport)
+                                     transport=frame.transport, record=record)
                 if isinstance(item, SipMessage):
                     _annotate(item, frame)
                     item.tcp_segments = fm.segments
@@ -98,7 +99,7 @@ def _dissect_frames(frames: Iterable[Frame | LogEvent], sniffed: bool = False) -
                 yield item
             continue
         if sniffed and not frame.whole_message:
-            item = _one_message(frame.payload, frame)
+            item = _one_message(frame.payload, frame, record)
             if item is not None:
                 _annotate(item, frame)
                 yield item
@@ -108,7 +109,7 @@ def _dissect_frames(frames: Iterable[Frame | LogEvent], sniffed: bool = False) -
             if not frame.whole_message and not sniffed and not looks_like_sip(payload):
                 continue
             item = parse_message(payload, origin=frame.origin, time=frame.time, src=frame.src, dst=frame.dst,
-                                 transport=frame.transport)
+                                 transport=frame.transport, record=record)
             if isinstance(item, SipMessage):
                 _annotate(item, frame)
                 if index:

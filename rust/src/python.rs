@@ -467,12 +467,13 @@ impl HeadParser {
     }
 
     /// (lead, head_end, body_at, terminated, start_end, index, unknown, others, specials, facts,
-    /// ident): facts is the tuple of `sipdiag.sip.keyfacts.KeyFacts`, or None where facts.rs
+    /// ident): index is the bytes of an array of 16-bit items when head_end < 65536 and unknown
+    /// is empty, else of 32-bit ones; facts is the tuple of `sipdiag.sip.keyfacts.KeyFacts`, or None where facts.rs
     /// declines; ident is (start line, method, status, Call-ID, CSeq), or None where ident.rs declines.
     #[allow(clippy::type_complexity)]
-    fn parse(
+    fn parse<'py>(
         &mut self,
-        py: Python<'_>,
+        py: Python<'py>,
         data: &[u8],
     ) -> PyResult<(
         usize,
@@ -480,7 +481,7 @@ impl HeadParser {
         usize,
         bool,
         usize,
-        Vec<u32>,
+        Bound<'py, PyBytes>,
         Vec<u32>,
         Vec<u32>,
         [i64; 3],
@@ -493,6 +494,18 @@ impl HeadParser {
             Some(f) => Some(self.facts_tuple(py, f)?),
             None => None,
         };
+        // the header index as the bytes of the array Python keeps (native byte order): 16-bit
+        // items when every offset and id fits, as in `parser.parse_message`
+        let narrow = l.head_end < 65536 && r.unknown.is_empty();
+        let mut raw = Vec::with_capacity(r.index.len() * if narrow { 2 } else { 4 });
+        for &v in &r.index {
+            if narrow {
+                raw.extend_from_slice(&(v as u16).to_ne_bytes());
+            } else {
+                raw.extend_from_slice(&v.to_ne_bytes());
+            }
+        }
+        let index = PyBytes::new(py, &raw);
         let ident = match crate::ident::ident(data, &l, &r, self.ident_ids) {
             Some(i) => Some(self.ident_tuple(py, i)?),
             None => None,
@@ -503,7 +516,7 @@ impl HeadParser {
             l.body_at,
             l.terminated,
             l.start_end,
-            r.index,
+            index,
             r.unknown,
             r.others,
             r.specials,

@@ -12,6 +12,7 @@ as a bare `Anomaly`. Nothing here raises on peer input.
 from __future__ import annotations
 
 from array import array
+from typing import Callable
 
 from ..sources import core
 from ..sources.frame import Endpoint, Origin
@@ -158,6 +159,12 @@ def head_record(data: bytes):
 _compiled_parser = None
 
 
+def record_function() -> Callable:
+    """The record function of the active core: rust/src/head.rs, or `head_record` above (looked
+    up once per input by `dissect`, and per message by `parse_message` without one)."""
+    return _record_function()
+
+
 def _record_function():
     """The record function of the active core: rust/src/head.rs, or `head_record` above."""
     global _compiled_parser
@@ -179,10 +186,15 @@ def parse_message(
     src: Endpoint = Endpoint(None, None),
     dst: Endpoint = Endpoint(None, None),
     transport: str = "UDP",
+    record: Callable | None = None,
 ) -> SipMessage | Anomaly:
+    """`record`: the record function of the active core (`record_function()`), when the caller
+    parses many messages and has looked it up once."""
     raw = data
     lead, head_end, body_at, terminated, start_end, index, unknown, others, specials, facts, ident = \
-        _record_function()(data)
+        (record or _record_function())(data)
+    if type(index) is bytes:  # the compiled core's array bytes (see rust/src/python.rs)
+        index = array("H" if head_end < 65536 and not unknown else "I", index)
     if ident is not None:
         # the compiled core read the start line, Call-ID and CSeq, and the checks below would
         # all pass (rust/src/ident.rs): only lines that are no header lines remain to be told
@@ -193,7 +205,7 @@ def parse_message(
         return SipMessage(
             origin=origin, time=time, src=src, dst=dst, transport=transport, raw=raw, start_line=start,
             method=method, status=status, head_at=lead, head_end=head_end, body_at=body_at,
-            index=array("H" if head_end < 65536 else "I", index), call_id=call_id, cseq=cseq,
+            index=index, call_id=call_id, cseq=cseq,
             anomalies=anomalies or None, facts=None if facts is None else new_facts(KeyFacts, facts),
         )
     start = data[lead:start_end].decode("utf-8", "replace")
