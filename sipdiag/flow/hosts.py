@@ -40,6 +40,9 @@ PHONE_PRODUCTS = re.compile(
 )
 
 
+_UNJUDGED = object()
+
+
 def _addr(ip: str | None, port: int | None) -> str:
     if ip is None:
         return "?"
@@ -59,6 +62,8 @@ class HostTracker:
         self.register_answers: dict[str, int] = {}
         self.registers_sent: dict[str, int] = {}
         self.invites: dict[str, set[str]] = {}
+        self._claims: dict[tuple, tuple[str, bool] | None] = {}
+        """(claimed ip, port, signalling?, seen ip, seen port, transport) → what it says (`_judge`)."""
 
     def host(self, ip: str) -> Host:
         h = self.hosts.get(ip)
@@ -122,15 +127,28 @@ class HostTracker:
                 if media.connection and media.port:
                     claims.append((media.connection, None, False))
         for ip, port, signalling in claims:
-            if not ip or not is_ip_literal(ip) or ip in ("0.0.0.0", "::"):
-                continue
-            ip = normalise_ip(ip)
-            differs = ip != seen_ip or (signalling and port is not None and msg.transport == "UDP" and port != seen_port)
-            if differs:
-                key = _addr(ip, port) if signalling else f"{ip} (media)"
+            judged = self._claims.get((ip, port, signalling, seen_ip, seen_port, msg.transport), _UNJUDGED)
+            if judged is _UNJUDGED:
+                judged = self._judge(ip, port, signalling, seen_ip, seen_port, msg.transport)
+            if judged is not None:
+                key, nat = judged
                 host.advertised.setdefault(key, msg.origin)
-                if signalling and ip != seen_ip:
+                if nat:
                     host.behind_nat = True
+
+    def _judge(self, ip, port, signalling, seen_ip, seen_port, transport) -> tuple[str, bool] | None:
+        """(advertised key, behind NAT) when a host seen at (seen_ip, seen_port) names (ip, port),
+        None when that says nothing; remembered, as a UA repeats the same few claims."""
+        found = None
+        if ip and is_ip_literal(ip) and ip not in ("0.0.0.0", "::"):
+            bare = normalise_ip(ip)
+            if bare != seen_ip or (signalling and port is not None and transport == "UDP" and port != seen_port):
+                key = _addr(bare, port) if signalling else f"{bare} (media)"
+                found = (key, signalling and bare != seen_ip)
+        if len(self._claims) >= 65536:
+            self._claims.clear()
+        self._claims[(ip, port, signalling, seen_ip, seen_port, transport)] = found
+        return found
 
     def finish(self) -> dict[str, Host]:
         for ip, h in self.hosts.items():
