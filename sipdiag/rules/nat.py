@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from .facts import is_asterisk, nat_view, flow_of
+from .memo import shared
 
 
-def originated_views(analysis):
-    """One NatView per (source, advertised contact/Via) of requests a UA originated."""
+def originated_views(analysis) -> list[tuple]:
+    """(NatView, flow) per (source, advertised contact/Via) of requests a UA originated, in trace order.
+
+    Worked out once per analysis and shared by the rules that judge them (SD303, SD304): read only.
+    """
+    return shared(analysis, _originated_views)
+
+
+def _originated_views(analysis) -> list[tuple]:
+    out = []
     seen: set[tuple] = set()
     for msg in analysis.messages:
         if not msg.is_request or msg.method in ("ACK", "CANCEL", "BYE") or msg.via_count != 1:
@@ -19,7 +28,8 @@ def originated_views(analysis):
         if key in seen:
             continue
         seen.add(key)
-        yield view, flow
+        out.append((view, flow))
+    return out
 
 
 def phone_key(view) -> tuple:
