@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .facts import is_asterisk, nat_view, flow_of
+from .facts import advertised, flow_of, is_asterisk, judge
 from .memo import shared
 
 
@@ -18,16 +18,16 @@ def _originated_views(analysis) -> list[tuple]:
     out = []
     seen: set[tuple] = set()
     for msg in analysis.messages:
-        if not msg.is_request or msg.method in ("ACK", "CANCEL", "BYE") or msg.via_count != 1:
+        if not msg.is_request or msg.method in ("ACK", "CANCEL", "BYE"):
             continue
+        claim = advertised(msg)  # None with more than one Via
+        if claim is None or claim.via is None or claim.key in seen:
+            continue  # no Via at all; or the view's (seen, contact, via) already judged: a later request adds nothing
         flow = flow_of(analysis, msg)
-        view = nat_view(analysis, msg, flow)
+        view = judge(analysis, claim, flow)
         if view is None:
             continue
-        key = (view.seen, view.contact, view.via)
-        if key in seen:
-            continue
-        seen.add(key)
+        seen.add(claim.key)
         out.append((view, flow))
     return out
 
