@@ -30,22 +30,21 @@ class AuthFailed(Rule):
     def check(self, analysis):
         for flow in analysis.flows:
             failures = []
-            last_ok: dict[str, int] = {}  # method → index of its last 2xx to a request with credentials
-            for i, t in enumerate(flow.transactions):
-                if t.status and 200 <= t.status < 300 and t.has_credentials:
-                    last_ok[t.method] = i
-            for i, t in enumerate(flow.transactions):
-                final = t.final
-                if final is None:
+            ok_later: set[str] = set()  # methods answered 2xx to a request with credentials later in the flow
+            for t in reversed(flow.transactions):  # one pass, from the end: failures come out last first
+                status = t.status
+                if status is None:
                     continue
-                stale = final.challenge is not None and (final.challenge.get("stale") or "").lower() == "true"
-                later_ok = last_ok.get(t.method, -1) > i
-                rejected_again = t.is_challenge and t.has_credentials and not stale and not later_ok
-                forbidden = t.status == 403 and (t.has_credentials or flow.kind == "registration")
-                if rejected_again or forbidden:
-                    failures.append((t, forbidden))
+                if status in (401, 407):
+                    if t.has_credentials and not _stale(t.final) and t.method not in ok_later:
+                        failures.append((t, False))
+                elif status == 403:
+                    if t.has_credentials or flow.kind == "registration":
+                        failures.append((t, True))
+                elif 200 <= status < 300 and t.has_credentials:
+                    ok_later.add(t.method)
             if failures:
-                t, forbidden = failures[0]
+                t, forbidden = failures[-1]
                 yield self._finding(analysis, flow, t, forbidden, len(failures))
         yield from self._unseen_requests(analysis)
 
@@ -138,6 +137,12 @@ class AuthFailed(Rule):
             flow=flow.id, observations=observations,
             details={"username": user, "realm": realm, "status": resp.status, "method": t.method},
         )
+
+
+def _stale(challenge_response) -> bool:
+    """The challenge says stale=true (RFC 2617 §3.2.1): the nonce expired, the credentials were right."""
+    challenge = challenge_response.challenge
+    return challenge is not None and (challenge.get("stale") or "").lower() == "true"
 
 
 def reason_is_policy(reason: str | None) -> bool:
