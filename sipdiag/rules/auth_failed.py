@@ -30,19 +30,19 @@ class AuthFailed(Rule):
     def check(self, analysis):
         for flow in analysis.flows:
             failures = []
-            ok_later: set[str] = set()  # methods answered 2xx to a request with credentials later in the flow
+            later = _LaterSuccess()
             for t in reversed(flow.transactions):  # one pass, from the end: failures come out last first
                 status = t.status
                 if status is None:
                     continue
                 if status in (401, 407):
-                    if t.has_credentials and not _stale(t.final) and t.method not in ok_later:
+                    if t.has_credentials and not _stale(t.final) and not later.accepted(t.method):
                         failures.append((t, False))
                 elif status == 403:
                     if t.has_credentials or flow.kind == "registration":
                         failures.append((t, True))
-                elif 200 <= status < 300 and t.has_credentials:
-                    ok_later.add(t.method)
+                elif 200 <= status < 300:
+                    later.add(t)
             if failures:
                 t, forbidden = failures[-1]
                 yield self._finding(analysis, flow, t, forbidden, len(failures))
@@ -137,6 +137,31 @@ class AuthFailed(Rule):
             flow=flow.id, observations=observations,
             details={"username": user, "realm": realm, "status": resp.status, "method": t.method},
         )
+
+
+class _LaterSuccess:
+    """The 2xx transactions passed so far walking a flow back from its end (so: later in the flow).
+
+    `accepted(method)`: was a later request of that method with credentials answered 2xx? A 2xx is
+    asked for its credentials only when a rejected retry needs the answer, and once at most.
+    """
+
+    def __init__(self) -> None:
+        self._unasked: dict[str, list] = {}
+        self._accepted: set[str] = set()
+
+    def add(self, t) -> None:
+        self._unasked.setdefault(t.method, []).append(t)
+
+    def accepted(self, method: str) -> bool:
+        if method in self._accepted:
+            return True
+        unasked = self._unasked.get(method)
+        while unasked:
+            if unasked.pop().has_credentials:
+                self._accepted.add(method)
+                return True
+        return False
 
 
 def _stale(challenge_response) -> bool:

@@ -20,10 +20,13 @@ def ip_literal_requests(analysis) -> list:
 def _ip_literal_requests(analysis) -> list:
     out = []
     for msg in analysis.messages:
-        if not msg.is_request or msg.to is not None and msg.to.tag:
+        if not msg.is_request:
             continue
         ruri = msg.ruri
-        if ruri is not None and ruri.host_is_ip and ruri.user:
+        if ruri is None or not ruri.host_is_ip or not ruri.user:
+            continue
+        to = msg.to
+        if to is None or not to.tag:
             out.append(msg)
     return out
 
