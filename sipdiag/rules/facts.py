@@ -113,7 +113,7 @@ def nat_view(analysis: Analysis, msg: SipMessage, flow: Flow | None = None) -> N
     the public side (Via received=/rport=, RFC 3581), and the Contact port is compared with rport.
     """
     claim = advertised(msg)
-    return None if claim is None else judge(analysis, claim, flow)
+    return None if claim is None else judge_advertised(analysis, claim, flow)
 
 
 def advertised(msg: SipMessage) -> Advertised | None:
@@ -148,7 +148,7 @@ def _other_global(ip: str | None, src_ip: str) -> bool:
     return ip is not None and ip != src_ip and is_global_ip(ip)
 
 
-def judge(analysis: Analysis, claim: Advertised, flow: Flow | None = None) -> NatView | None:
+def judge_advertised(analysis: Analysis, claim: Advertised, flow: Flow | None = None) -> NatView | None:
     """The half of `nat_view` that asks the other messages: the server's responses and handling."""
     msg = claim.message
     src_ip, src_port = msg.src.ip, msg.src.port

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .facts import advertised, flow_of, is_asterisk, judge
+from .facts import advertised, flow_of, is_asterisk, judge_advertised
 from .memo import shared
 
 
@@ -24,7 +24,7 @@ def _originated_views(analysis) -> list[tuple]:
         if claim is None or claim.via is None or claim.key in seen:
             continue  # no Via at all; or the view's (seen, contact, via) already judged: a later request adds nothing
         flow = flow_of(analysis, msg)
-        view = judge(analysis, claim, flow)
+        view = judge_advertised(analysis, claim, flow)
         if view is None:
             continue
         seen.add(claim.key)
