@@ -112,15 +112,18 @@ def nat_view(analysis: Analysis, msg: SipMessage, flow: Flow | None = None) -> N
     On a LAN-side capture the Contact agrees with the source; the server's responses then tell
     the public side (Via received=/rport=, RFC 3581), and the Contact port is compared with rport.
     """
+    if msg.via_count > 1:
+        return None  # not originated here: a proxy passed it on
     claim = advertised(msg)
     return None if claim is None else judge_advertised(analysis, claim, flow)
 
 
 def advertised(msg: SipMessage) -> Advertised | None:
-    """The message-only half of `nat_view`: None when it is not a request judged there."""
+    """The message-only half of `nat_view` (whose caller checks the request has one Via): None
+    when it is not a request judged there."""
     src_ip, src_port = msg.src.ip, msg.src.port
     transport = msg.transport
-    if src_ip is None or not msg.is_request or transport in ("WS", "WSS") or msg.via_count > 1:
+    if src_ip is None or not msg.is_request or transport in ("WS", "WSS"):
         return None
     contacts = msg.contacts
     contact = contacts[0].uri if contacts else None

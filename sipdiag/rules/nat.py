@@ -20,9 +20,9 @@ def _originated_views(analysis) -> list[tuple]:
     for msg in analysis.messages:
         if not msg.is_request or msg.method in ("ACK", "CANCEL", "BYE"):
             continue
-        claim = advertised(msg)  # None with more than one Via
-        if claim is None or claim.via is None or claim.key in seen:
-            continue  # no Via at all; or the view's (seen, contact, via) already judged: a later request adds nothing
+        claim = advertised(msg)
+        if claim is None or claim.key in seen or msg.via_count != 1:
+            continue  # the view's (seen, contact, via) already judged: a later request adds nothing
         flow = flow_of(analysis, msg)
         view = judge_advertised(analysis, claim, flow)
         if view is None:
