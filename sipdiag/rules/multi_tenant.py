@@ -17,16 +17,16 @@ class MultiTenantAmbiguity(Rule):
     explains = {"ip-in-request-uri": "same-user", "call-failed": "same-user", "request-failed": "same-user"}
 
     def check(self, analysis):
-        seen: set[str] = set()
+        seen: set[str] = set()  # users judged: reported, or registered under fewer than two domains
         for msg in ip_literal_requests(analysis):
             ruri = msg.ruri
             if ruri.user in seen:
                 continue
+            seen.add(ruri.user)
             bindings = _bindings(analysis, ruri.user)
             domains = sorted({aor.split("@", 1)[1] for aor, _s, _o in bindings if "@" in aor})
             if len(domains) < 2:
                 continue
-            seen.add(ruri.user)
             delivered = []
             other = _forwarded_copy(analysis, msg)
             if other is not None:
