@@ -30,22 +30,21 @@ class AuthFailed(Rule):
     def check(self, analysis):
         for flow in analysis.flows:
             failures = []
-            last_ok: dict[str, int] = {}  # method → index of its last 2xx to a request with credentials
-            for i, t in enumerate(flow.transactions):
-                if t.status and 200 <= t.status < 300 and t.has_credentials:
-                    last_ok[t.method] = i
-            for i, t in enumerate(flow.transactions):
-                final = t.final
-                if final is None:
+            later = _LaterSuccess()
+            for t in reversed(flow.transactions):  # one pass, from the end: failures come out last first
+                status = t.status
+                if status is None:
                     continue
-                stale = final.challenge is not None and (final.challenge.get("stale") or "").lower() == "true"
-                later_ok = last_ok.get(t.method, -1) > i
-                rejected_again = t.is_challenge and t.has_credentials and not stale and not later_ok
-                forbidden = t.status == 403 and (t.has_credentials or flow.kind == "registration")
-                if rejected_again or forbidden:
-                    failures.append((t, forbidden))
+                if status in (401, 407):
+                    if t.has_credentials and not _stale(t.final) and not later.accepted(t.method):
+                        failures.append((t, False))
+                elif status == 403:
+                    if t.has_credentials or flow.kind == "registration":
+                        failures.append((t, True))
+                elif 200 <= status < 300:
+                    later.add(t)
             if failures:
-                t, forbidden = failures[0]
+                t, forbidden = failures[-1]
                 yield self._finding(analysis, flow, t, forbidden, len(failures))
         yield from self._unseen_requests(analysis)
 
@@ -138,6 +137,37 @@ class AuthFailed(Rule):
             flow=flow.id, observations=observations,
             details={"username": user, "realm": realm, "status": resp.status, "method": t.method},
         )
+
+
+class _LaterSuccess:
+    """The 2xx transactions passed so far walking a flow back from its end (so: later in the flow).
+
+    `accepted(method)`: was a later request of that method with credentials answered 2xx? A 2xx is
+    asked for its credentials only when a rejected retry needs the answer, and once at most.
+    """
+
+    def __init__(self) -> None:
+        self._unasked: dict[str, list] = {}
+        self._accepted: set[str] = set()
+
+    def add(self, t) -> None:
+        self._unasked.setdefault(t.method, []).append(t)
+
+    def accepted(self, method: str) -> bool:
+        if method in self._accepted:
+            return True
+        unasked = self._unasked.get(method)
+        while unasked:
+            if unasked.pop().has_credentials:
+                self._accepted.add(method)
+                return True
+        return False
+
+
+def _stale(challenge_response) -> bool:
+    """The challenge says stale=true (RFC 2617 §3.2.1): the nonce expired, the credentials were right."""
+    challenge = challenge_response.challenge
+    return challenge is not None and (challenge.get("stale") or "").lower() == "true"
 
 
 def reason_is_policy(reason: str | None) -> bool:

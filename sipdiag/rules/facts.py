@@ -78,6 +78,29 @@ def _hostport(host: str | None, port: int | None, default: int = 5060) -> str:
     return f"{h}:{port or default}"
 
 
+@dataclass(slots=True)
+class Advertised:
+    """What an originated request says about its sender's address, read from the message alone."""
+
+    message: SipMessage
+    seen: str
+    """ip:port the packet comes from."""
+    contact: str | None
+    """ip:port of the first Contact when its host is an IP address."""
+    via: str | None
+    """The top Via's sent-by as written."""
+    contact_ip: str | None
+    contact_port: int | None
+    contact_ip_differs: bool
+    contact_port_differs: bool
+    via_differs: bool
+
+    @property
+    def key(self) -> tuple:
+        """(seen, contact, via): one UA binding, whatever the number of requests advertising it."""
+        return self.seen, self.contact, self.via
+
+
 def nat_view(analysis: Analysis, msg: SipMessage, flow: Flow | None = None) -> NatView | None:
     """Compare an originated request's Via/Contact with its real source; None if they agree.
 
@@ -89,19 +112,54 @@ def nat_view(analysis: Analysis, msg: SipMessage, flow: Flow | None = None) -> N
     On a LAN-side capture the Contact agrees with the source; the server's responses then tell
     the public side (Via received=/rport=, RFC 3581), and the Contact port is compared with rport.
     """
-    if msg.src.ip is None or not msg.is_request or msg.via_count > 1 or msg.transport in ("WS", "WSS"):
-        return None
+    if msg.via_count > 1:
+        return None  # not originated here: a proxy passed it on
+    claim = advertised(msg)
+    return None if claim is None else judge_advertised(analysis, claim, flow)
+
+
+def advertised(msg: SipMessage) -> Advertised | None:
+    """The message-only half of `nat_view` (whose caller checks the request has one Via): None
+    when it is not a request judged there."""
     src_ip, src_port = msg.src.ip, msg.src.port
-    contact = msg.contacts[0].uri if msg.contacts and msg.contacts[0].uri is not None else None
+    transport = msg.transport
+    if src_ip is None or not msg.is_request or transport in ("WS", "WSS"):
+        return None
+    contacts = msg.contacts
+    contact = contacts[0].uri if contacts else None
     via = msg.top_via
     c_ip = normalise_ip(contact.bare_host) if contact is not None and contact.host_is_ip else None
     c_port = (contact.port or 5060) if contact is not None else None
     v_ip = normalise_ip(via.host) if via is not None and is_ip_literal(via.host) else None
-    if not is_global_ip(src_ip) and any(ip is not None and ip != src_ip and is_global_ip(ip) for ip in (c_ip, v_ip)):
+    if not is_global_ip(src_ip) and (_other_global(c_ip, src_ip) or _other_global(v_ip, src_ip)):
         return None
-    contact_ip_differs = c_ip is not None and c_ip != src_ip
-    contact_port_differs = c_ip is not None and msg.transport == "UDP" and c_port != src_port
-    via_differs = v_ip is not None and (v_ip != src_ip or (msg.transport == "UDP" and (via.port or 5060) != src_port))
+    udp = transport == "UDP"
+    return Advertised(
+        message=msg,
+        seen=_hostport(src_ip, src_port),
+        contact=_hostport(c_ip, c_port) if c_ip else None,
+        via=via.sent_by if via is not None else None,
+        contact_ip=c_ip,
+        contact_port=c_port,
+        contact_ip_differs=c_ip is not None and c_ip != src_ip,
+        contact_port_differs=c_ip is not None and udp and c_port != src_port,
+        via_differs=v_ip is not None and (v_ip != src_ip or (udp and (via.port or 5060) != src_port)),
+    )
+
+
+def _other_global(ip: str | None, src_ip: str) -> bool:
+    return ip is not None and ip != src_ip and is_global_ip(ip)
+
+
+def judge_advertised(analysis: Analysis, claim: Advertised, flow: Flow | None = None) -> NatView | None:
+    """The half of `nat_view` that asks the other messages: the server's responses and handling."""
+    msg = claim.message
+    src_ip, src_port = msg.src.ip, msg.src.port
+    c_ip = claim.contact_ip
+    contact_port_differs = claim.contact_port_differs
+    differs = claim.contact_ip_differs or contact_port_differs or claim.via_differs
+    if not differs and (c_ip is None or c_ip != src_ip):
+        return None  # nothing differs, and a Contact other than the source cannot be the LAN side
     saw = server_saw(analysis, msg)
     public = public_response = None
     rport_honoured = False
@@ -113,16 +171,16 @@ def nat_view(analysis: Analysis, msg: SipMessage, flow: Flow | None = None) -> N
     private_to_public = c_ip is not None and c_ip == src_ip and (
         behind_nat or (is_private_ip(src_ip) and msg.dst.ip is not None and is_global_ip(msg.dst.ip)))
     if private_to_public and behind_nat and msg.transport == "UDP" and rport_honoured:
-        contact_port_differs = c_port != saw[1]
-    if not (contact_ip_differs or contact_port_differs or via_differs or private_to_public):
+        contact_port_differs = claim.contact_port != saw[1]
+    if not (claim.contact_ip_differs or contact_port_differs or claim.via_differs or private_to_public):
         return None
     view = NatView(
-        seen=_hostport(src_ip, src_port),
-        contact=_hostport(c_ip, c_port) if c_ip else None,
-        via=via.sent_by if via is not None else None,
-        contact_ip_differs=contact_ip_differs,
+        seen=claim.seen,
+        contact=claim.contact,
+        via=claim.via,
+        contact_ip_differs=claim.contact_ip_differs,
         contact_port_differs=contact_port_differs,
-        via_differs=via_differs,
+        via_differs=claim.via_differs,
         message=msg,
         private_to_public=private_to_public,
         public=public,

@@ -3,8 +3,32 @@
 from __future__ import annotations
 
 from .base import Highlight, Rule, register
+from .memo import shared
 
 ROUTERS = ("proxy/sbc",)
+
+
+def ip_literal_requests(analysis) -> list:
+    """Requests outside a dialog whose Request-URI is user@IP, in trace order.
+
+    In a dialog the remote target is a Contact, where IPs are normal. One pass per analysis,
+    shared by SD301 and SD302: read only.
+    """
+    return shared(analysis, _ip_literal_requests)
+
+
+def _ip_literal_requests(analysis) -> list:
+    out = []
+    for msg in analysis.messages:
+        if not msg.is_request:
+            continue
+        ruri = msg.ruri
+        if ruri is None or not ruri.host_is_ip or not ruri.user:
+            continue
+        to = msg.to
+        if to is None or not to.tag:
+            out.append(msg)
+    return out
 
 
 def _forwarded_copy(analysis, msg):
@@ -32,14 +56,10 @@ class IpInRequestUri(Rule):
 
     def check(self, analysis):
         groups: dict[tuple, list] = {}
-        for msg in analysis.messages:
-            if not msg.is_request or msg.method in ("ACK", "CANCEL", "BYE", "PRACK", "UPDATE"):
+        for msg in ip_literal_requests(analysis):
+            if msg.method in ("ACK", "CANCEL", "BYE", "PRACK", "UPDATE"):
                 continue
-            if msg.to is not None and msg.to.tag:
-                continue  # in-dialog: the remote target is a Contact, IPs are normal there
             ruri = msg.ruri
-            if ruri is None or not ruri.host_is_ip or not ruri.user:
-                continue
             dst = analysis.hosts.get(msg.dst.ip) if msg.dst.ip else None
             if dst is None or dst.role not in ROUTERS or ruri.bare_host == msg.dst.ip:
                 continue

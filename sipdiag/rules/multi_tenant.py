@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .base import Rule, register
-from .ip_in_request_uri import _bindings, _forwarded_copy
+from .ip_in_request_uri import _bindings, _forwarded_copy, ip_literal_requests
 
 
 @register
@@ -17,18 +17,16 @@ class MultiTenantAmbiguity(Rule):
     explains = {"ip-in-request-uri": "same-user", "call-failed": "same-user", "request-failed": "same-user"}
 
     def check(self, analysis):
-        seen: set[str] = set()
-        for msg in analysis.messages:
-            if not msg.is_request or msg.to is not None and msg.to.tag:
-                continue
+        seen: set[str] = set()  # users judged: reported, or registered under fewer than two domains
+        for msg in ip_literal_requests(analysis):
             ruri = msg.ruri
-            if ruri is None or not ruri.host_is_ip or not ruri.user or ruri.user in seen:
+            if ruri.user in seen:
                 continue
+            seen.add(ruri.user)
             bindings = _bindings(analysis, ruri.user)
             domains = sorted({aor.split("@", 1)[1] for aor, _s, _o in bindings if "@" in aor})
             if len(domains) < 2:
                 continue
-            seen.add(ruri.user)
             delivered = []
             other = _forwarded_copy(analysis, msg)
             if other is not None:

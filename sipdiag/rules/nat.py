@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
-from .facts import is_asterisk, nat_view, flow_of
+from .facts import advertised, flow_of, is_asterisk, judge_advertised
+from .memo import shared
 
 
-def originated_views(analysis):
-    """One NatView per (source, advertised contact/Via) of requests a UA originated."""
+def originated_views(analysis) -> list[tuple]:
+    """(NatView, flow) per (source, advertised contact/Via) of requests a UA originated, in trace order.
+
+    Worked out once per analysis and shared by the rules that judge them (SD303, SD304): read only.
+    """
+    return shared(analysis, _originated_views)
+
+
+def _originated_views(analysis) -> list[tuple]:
+    out = []
     seen: set[tuple] = set()
     for msg in analysis.messages:
-        if not msg.is_request or msg.method in ("ACK", "CANCEL", "BYE") or msg.via_count != 1:
+        if not msg.is_request or msg.method in ("ACK", "CANCEL", "BYE"):
             continue
+        claim = advertised(msg)
+        if claim is None or claim.key in seen or msg.via_count != 1:
+            continue  # the view's (seen, contact, via) already judged: a later request adds nothing
         flow = flow_of(analysis, msg)
-        view = nat_view(analysis, msg, flow)
+        view = judge_advertised(analysis, claim, flow)
         if view is None:
             continue
-        key = (view.seen, view.contact, view.via)
-        if key in seen:
-            continue
-        seen.add(key)
-        yield view, flow
+        seen.add(claim.key)
+        out.append((view, flow))
+    return out
 
 
 def phone_key(view) -> tuple:

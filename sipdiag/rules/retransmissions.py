@@ -15,8 +15,12 @@ class Retransmissions(Rule):
     short = "retransmissions"
 
     def check(self, analysis):
-        answered = [t for t in analysis.transactions if t.final is not None and t.request_retransmissions]
-        responses = [t for t in analysis.transactions if t.response_retransmissions]
+        answered, responses = [], []
+        for t in analysis.transactions:
+            if len(t.requests) > 1 and t.final is not None and t.request_retransmissions:
+                answered.append(t)
+            if _may_repeat_a_response(t) and t.response_retransmissions:
+                responses.append(t)
         if not answered and not responses:
             return
         req_n = sum(t.request_retransmissions for t in answered)
@@ -37,3 +41,9 @@ class Retransmissions(Rule):
             "If frequent: check packet loss and latency on the path, the peer's load, and consider SIP over TCP.",
             evidence, severity=severity, details={"request_retransmissions": req_n, "response_retransmissions": resp_n},
         )
+
+
+def _may_repeat_a_response(t) -> bool:
+    """A response sent again repeats its status: without two responses of one status, none is."""
+    responses = t.responses
+    return len(responses) > 1 and len({r.status for r in responses}) < len(responses)

@@ -49,6 +49,9 @@ class SdpPrivateMedia(Rule):
                 if not media.port or not addr or not is_ip_literal(addr) or addr in ("0.0.0.0", "::"):
                     continue
                 addr = normalise_ip(addr)
+                key = (msg.src.ip, addr)
+                if key in seen:
+                    continue  # one finding per sender and address: the first one that qualified
                 nat = None
                 if addr == msg.src.ip:
                     # LAN-side capture: c= is the sender's own address; a NAT shows in the responses
@@ -61,9 +64,6 @@ class SdpPrivateMedia(Rule):
                     advertised = _advertised_by(analysis, msg.src.ip, addr) and not _same_subnet(addr, msg.src.ip)
                     if not (advertised or (is_private_ip(addr) and not is_private_ip(msg.src.ip))):
                         continue  # a media server or relay at another public address is normal
-                key = (msg.src.ip, addr)
-                if key in seen:
-                    continue
                 seen.add(key)
                 rtp = _rtp_towards(analysis, addr, media.port, lan_side=nat is not None)
                 severity, one_way = _severity(analysis, msg.src.ip, addr, media.port, nat is not None,
