@@ -62,8 +62,8 @@ class NatView:
 
     @property
     def via_host_differs(self) -> bool:
-        via = self.message.top_via
-        return self.via_differs and via is not None and normalise_ip(via.host) != self.message.src.ip
+        host = self.message.facts.via_host
+        return self.via_differs and host is not None and normalise_ip(host) != self.message.src.ip
 
     @property
     def nat_proven(self) -> bool:
@@ -91,6 +91,7 @@ class Advertised:
     """The top Via's sent-by as written."""
     contact_ip: str | None
     contact_port: int | None
+    """Its port (5060 when none is written), when `contact_ip` is set."""
     contact_ip_differs: bool
     contact_port_differs: bool
     via_differs: bool
@@ -125,12 +126,11 @@ def advertised(msg: SipMessage) -> Advertised | None:
     transport = msg.transport
     if src_ip is None or not msg.is_request or transport in ("WS", "WSS"):
         return None
-    contacts = msg.contacts
-    contact = contacts[0].uri if contacts else None
-    via = msg.top_via
-    c_ip = normalise_ip(contact.bare_host) if contact is not None and contact.host_is_ip else None
-    c_port = (contact.port or 5060) if contact is not None else None
-    v_ip = normalise_ip(via.host) if via is not None and is_ip_literal(via.host) else None
+    facts = msg.facts  # the first Contact's host and port, the top Via (sip/keyfacts.py)
+    contact_host, via_host = facts.contact_host, facts.via_host
+    c_ip = normalise_ip(contact_host.strip("[]")) if is_ip_literal(contact_host) else None
+    c_port = (facts.contact_port or 5060) if c_ip is not None else None
+    v_ip = normalise_ip(via_host) if is_ip_literal(via_host) else None
     if not is_global_ip(src_ip) and (_other_global(c_ip, src_ip) or _other_global(v_ip, src_ip)):
         return None
     udp = transport == "UDP"
@@ -138,12 +138,12 @@ def advertised(msg: SipMessage) -> Advertised | None:
         message=msg,
         seen=_hostport(src_ip, src_port),
         contact=_hostport(c_ip, c_port) if c_ip else None,
-        via=via.sent_by if via is not None else None,
+        via=facts.sent_by,
         contact_ip=c_ip,
         contact_port=c_port,
         contact_ip_differs=c_ip is not None and c_ip != src_ip,
         contact_port_differs=c_ip is not None and udp and c_port != src_port,
-        via_differs=v_ip is not None and (v_ip != src_ip or (udp and (via.port or 5060) != src_port)),
+        via_differs=v_ip is not None and (v_ip != src_ip or (udp and (facts.via_port or 5060) != src_port)),
     )
 
 
@@ -198,19 +198,19 @@ def server_saw(analysis: Analysis, msg: SipMessage) -> tuple[str | None, int | N
     in the top Via of its responses. The response to `msg` itself is preferred; otherwise any
     response sent back to the same address and port for the same Via sent-by host.
     """
-    via = msg.top_via
     idx = analysis.index
     t = idx.transaction_of.get(msg.seq)
     if t is not None and any(m is msg for m in t.requests):
         for r in t.responses:
-            v = r.top_via
-            if v is not None and (v.received or v.rport):
+            v = r.facts
+            if v.via_host is not None and (v.received or v.rport):
                 return (normalise_ip(v.received) if v.received else None), v.rport, r
-    if via is None:
+    via_host = msg.facts.via_host
+    if via_host is None:
         return None
-    r = idx.marked_response.get((msg.src.ip, msg.src.port, via.host))
+    r = idx.marked_response.get((msg.src.ip, msg.src.port, via_host))
     if r is not None:
-        v = r.top_via
+        v = r.facts
         return (normalise_ip(v.received) if v.received else None), v.rport, r
     return None
 
@@ -224,7 +224,7 @@ def nat_seen_as(analysis: Analysis, endpoint) -> tuple[str, SipMessage] | None:
     r = analysis.index.nat_response.get((endpoint.ip, endpoint.port))
     if r is None:
         return None
-    v = r.top_via
+    v = r.facts
     return _hostport(normalise_ip(v.received), v.rport or endpoint.port), r
 
 

@@ -42,7 +42,7 @@ def phone_key(view) -> tuple:
     if view.contact_ip_differs:
         own = view.contact.rsplit(":", 1)[0]
     elif view.via_host_differs:
-        own = msg.top_via.host
+        own = msg.facts.via_host
     else:
         own = msg.src.ip
     return msg.src.ip, own.strip("[]")
