@@ -23,11 +23,13 @@ WATCH_EVERY = 512
 """Items between two calls of a watcher."""
 
 
-def analyze_paths(paths: list[str], watch: Watcher | None = None) -> Analysis:
+def analyze_paths(paths: list[str], watch: Watcher | None = None, keep: bool = False) -> Analysis:
     """Read every input (raises InputError for unreadable ones) and build one analysis.
 
-    `watch`, if given, is told how reading each trace goes (a progress bar: cli.py)."""
-    return analyze_inputs(list(paths), watch)
+    `watch`, if given, is told how reading each trace goes (a progress bar: cli.py). `keep`: the
+    analysis lives until the process ends (one `sipdiag analyze`), so the cyclic garbage
+    collector need never look at it again (see `cyclic_gc_paused`)."""
+    return analyze_inputs(list(paths), watch, keep)
 
 
 def watched(source, items: Iterable, watch: Watcher | None) -> Iterator:
@@ -52,26 +54,32 @@ def watched(source, items: Iterable, watch: Watcher | None) -> Iterator:
 
 
 @contextmanager
-def cyclic_gc_paused():
+def cyclic_gc_paused(keep: bool = False):
     """Pause CPython's cyclic garbage collector, and restore it as it was.
 
     Reading and building an analysis makes millions of long-lived objects (messages, views,
     transactions) and almost no reference cycles; the collector's full passes rescan all of them
     and find nothing (13 passes on the benchmark's SIP-only 1M capture, 0 objects collected, a fifth
     of the CPU time). Memory is still freed by reference counting; cycles made meanwhile are
-    collected by the first pass after it resumes."""
+    collected by the first pass after it resumes — which rescans everything once more (half a
+    second on the benchmark's 1M capture). With `keep`, for an analysis that lives as long as the
+    process, what exists by then is moved out of the collector's sight instead (`gc.freeze`):
+    only what is made afterwards (findings, the report) is ever scanned."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if keep:
+            gc.freeze()
         if was_enabled:
             gc.enable()
 
 
-def analyze_inputs(items: list[str | tuple[str, bytes]], watch: Watcher | None = None) -> Analysis:
+def analyze_inputs(items: list[str | tuple[str, bytes]], watch: Watcher | None = None,
+                   keep: bool = False) -> Analysis:
     """`analyze_paths` where an input is a path or a (name, content) pair (an archive member)."""
-    with cyclic_gc_paused():
+    with cyclic_gc_paused(keep):
         return _analyze_inputs(items, watch)
 
 

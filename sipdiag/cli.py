@@ -301,7 +301,7 @@ def analyze(ctx: click.Context, files: tuple[str, ...], fmt: str, output: str | 
         _check_not_an_input(output, files)
     bar = _ReadProgress.on_terminal()
     try:
-        analysis = analyze_paths(list(files), bar.watch if bar else None)
+        analysis = analyze_paths(list(files), bar.watch if bar else None, keep=True)
         findings = run_rules(analysis)
     finally:
         if bar is not None:

@@ -174,15 +174,34 @@ class Flow:
     orphan_responses: list[SipMessage] = field(default_factory=list)
     """Final responses of this flow whose request is not in the trace (lost in a capture gap)."""
 
-    @property
-    def messages(self) -> list[SipMessage]:
+    def _members(self):
+        """Every message of the flow once (its transactions' and its orphan responses), unordered."""
         seen: dict[int, SipMessage] = {}
         for t in self.transactions:
-            for m in t.messages:
+            for m in t.requests:
                 seen[id(m)] = m
+            for m in t.responses:
+                seen[id(m)] = m
+            if t.ack is not None:
+                seen[id(t.ack)] = t.ack
         for m in self.orphan_responses:
             seen[id(m)] = m
-        return sorted(seen.values(), key=_order)
+        return seen.values()
+
+    @property
+    def messages(self) -> list[SipMessage]:
+        return sorted(self._members(), key=_order)
+
+    @property
+    def message_count(self) -> int:
+        """len(self.messages), without sorting them."""
+        return len(self._members())
+
+    @property
+    def time_span(self) -> tuple[float, float] | None:
+        """(first, last) time of its messages, None when none has a time."""
+        times = [m.time for m in self._members() if m.time is not None]
+        return (min(times), max(times)) if times else None
 
     @property
     def first_time(self) -> float | None:

@@ -116,6 +116,8 @@ class TransactionTracker:
             self.orphan_responses.append(msg)
             return None
         t.responses.append(msg)
+        if t._final[1] is None:  # keep Transaction.final's answer current as responses arrive
+            t._final = (len(t.responses), msg if msg.status >= 200 else None)
         self._step(t, response_event(msg.status), msg)
         return t
 

@@ -23,7 +23,7 @@ def flow_json(flow: Flow, analysis: Analysis) -> dict:
         "outcome_detail": flow.outcome_detail,
         "final_status": flow.final_status,
         "credentials": flow.credentials,
-        "messages": len(flow.messages),
+        "messages": flow.message_count,
         "evidence": [o.to_json() for o in (analysis.origins_of(flow.outcome_message)
                                            if flow.outcome_message is not None else flow.evidence)],
     }

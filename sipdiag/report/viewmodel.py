@@ -1263,7 +1263,7 @@ def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor |
             id=f"flow-{f.id}", label=f.id, href=ladder_flow.get(f.id, f"#m-{first_msg.seq}" if first_msg else ""), kind=f.kind,
             target=f.aor or "", parties=parties,
             start=_fmt_time(f.first_time, b.base), start_sort=(f.first_time - b.base) if (f.first_time is not None and b.base is not None) else 0.0,
-            messages=len(f.messages), outcome=f.outcome, outcome_cls=cls, detail=f.outcome_detail,
+            messages=f.message_count, outcome=f.outcome, outcome_cls=cls, detail=f.outcome_detail,
             findings=" ".join(sorted({x.code for x in fs})), severity=sev,
             ladder_href=ladder_flow.get(f.id, ""),
             problem="1" if sev in ("error", "warning") or cls == "err" else "0"))

@@ -23,7 +23,6 @@ class CallOk(Rule):
                 continue
             msg = flow.outcome_message
             methods = {t.method for t in flow.transactions}
-            times = [x.time for x in flow.messages if x.time is not None]
             duration = None
             bye = next((t for t in flow.transactions if t.method == "BYE"), None)
             if bye is not None and bye.request.time is not None and msg.time is not None:
@@ -36,5 +35,5 @@ class CallOk(Rule):
                 + f"; {ended}" + (f" after {duration:.1f} s" if duration is not None else "") + ".",
                 "Nothing to fix.",
                 analysis.origins_of(msg), flow=flow.id,
-                details={"duration": duration, "span": (min(times), max(times)) if times else None},
+                details={"duration": duration, "span": flow.time_span},
             )
