@@ -370,7 +370,9 @@ def _emit(text: str, output: str | None, newline: bool = True) -> None:
         return
     try:
         with _open_output(output) as fh:
-            fh.write(text + ("\n" if newline else ""))
+            fh.write(text)  # not text + "\n": a busy capture's JSON is tens of MB, copied for nothing
+            if newline:
+                fh.write("\n")
     except OSError as exc:
         raise OutputError(output, exc.strerror or str(exc)) from None
 
