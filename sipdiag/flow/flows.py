@@ -253,8 +253,7 @@ def _registration_outcome(flow: Flow, end_time: float | None) -> None:
             if t is None:
                 continue  # a challenge to an unseen request decides nothing
             retried = retried_after[i]
-            stale = (final.challenge.get("stale") or "").lower() == "true" if final.challenge else False
-            if creds and not stale:
+            if creds and not _stale(final):
                 decision = (m.REJECTED, f"{status} again after credentials were sent", final, True)
             elif not retried and last:
                 decision = (m.CHALLENGE_UNANSWERED, f"{status} challenge, no REGISTER with credentials followed",
@@ -263,6 +262,12 @@ def _registration_outcome(flow: Flow, end_time: float | None) -> None:
         auth = " to authenticated REGISTER" if creds else " to REGISTER"
         decision = (m.REJECTED, f"{final.start_line[8:]}{auth}{unseen}", final, creds)
     _decide(flow, *decision)
+
+
+def _stale(challenge: SipMessage) -> bool:
+    """The 401/407 says stale=true (RFC 2617 §3.2.1): the nonce expired, the credentials may be right."""
+    parsed = challenge.challenge
+    return parsed is not None and (parsed.get("stale") or "").lower() == "true"
 
 
 def _call_outcome(flow: Flow, end_time: float | None) -> None:
