@@ -43,9 +43,9 @@ from ..errors import InputError
 from . import core
 from .frame import Endpoint, Frame, InputSummary, Origin
 from .gunzip import damage_of, limited
-from .hep import Hep3Stream, decode_hep, starts_hep3_stream
+from .hep import Hep3Stream, decode_hep, looks_like_hep, starts_hep3_stream
 from .linklayer import LINKTYPE_NAMES, SUPPORTED_LINKTYPES
-from .packet import PacketDecoder, Segment
+from .packet import VXLAN_PORT, PacketDecoder, Segment
 from .pcapfile import Record, header_problem, is_capture_magic, read_records
 from .sctp import SctpReassembler
 from .tcp import TcpReassembler
@@ -54,6 +54,7 @@ from .websocket import WebSocketTracker
 MAX_WARNINGS_PER_KIND = 5
 MAX_RTP_FLOWS = 10_000
 """Distinct RTP directions tracked per capture; memory stays bounded on a capture full of scans."""
+_inet4 = socket.inet_ntoa
 MAX_HEP_STREAMS = 1024
 """Open HEP3 TCP stream directions kept at once (a collector has a few agents, each one connection)."""
 READ_CHUNK = 1 << 20
@@ -260,8 +261,53 @@ class _Pipeline:
         if seen < MAX_WARNINGS_PER_KIND:
             self.summary.warn(Origin(self.path, frame=frame), text)
 
+    def _count_rtp(self, key: tuple, payload_type: int, number: int) -> None:
+        """Count one RTP packet of direction `key` (the pure reader's way; the compiled reader
+        counts in its scanner)."""
+        summary = self.summary
+        rtp_flows = summary.rtp_flows
+        n = rtp_flows.get(key)
+        if n is not None:
+            rtp_flows[key] = n + 1
+            summary.rtp_payload_types[key].add(payload_type)
+        elif len(rtp_flows) < MAX_RTP_FLOWS:
+            rtp_flows[key] = 1
+            summary.rtp_payload_types[key] = {payload_type}
+        else:
+            if not self.rtp_untracked:
+                self.rtp_first_untracked = number
+            self.rtp_untracked += 1
+
+    def _plain_rtp(self, rec: Record) -> bool:
+        """Count `rec` and say True when it is an RTP packet in plain Ethernet/IPv4/UDP that
+        nothing else would look at (no fragment, no tunnel, no HEP, nothing to warn about, not
+        kept by the datagram filter): what `record` would do with it, without decoding it into
+        a Segment. The pure reader meets this for most packets of a PBX-side capture."""
+        data = rec.data
+        if len(data) < 54 or data[12] != 8 or data[13] != 0 or data[14] != 0x45 or data[23] != 17 \
+                or data[20] & 0x3F or data[21]:
+            return False  # not IPv4/UDP with a 20-byte header, or a fragment
+        total = (data[16] << 8) | data[17]
+        if total < 28 or 14 + total > len(data):
+            return False  # a length the decoder would take apart or warn about
+        sport = (data[34] << 8) | data[35]
+        dport = (data[36] << 8) | data[37]
+        if sport < 1024 or dport < 1024 or sport == VXLAN_PORT or dport == VXLAN_PORT:
+            return False
+        length = (data[38] << 8) | data[39]
+        body = data[42:34 + length] if 8 <= length <= total - 20 else data[42:14 + total]
+        if len(body) < 12 or (body[0] & 0xC0) != 0x80 or 72 <= (body[1] & 0x7F) <= 76:
+            return False
+        if self.keep is None or self.keep(body) or looks_like_hep(body):
+            return False
+        self.summary.link_types.add(LINKTYPE_NAMES[1])
+        self._count_rtp((_inet4(data[26:30]), sport, _inet4(data[30:34]), dport), body[1] & 0x7F, rec.number)
+        return True
+
     def record(self, rec: Record) -> None:
         """Decode one record (already counted in the summary) into frames."""
+        if rec.linktype == 1 and self.count_rtp is None and self._plain_rtp(rec):
+            return
         summary = self.summary
         keep = self.keep
         out = self.out
@@ -293,20 +339,8 @@ class _Pipeline:
                         and seg.sport >= 1024 and seg.dport >= 1024:
                     if self.count_rtp is not None:
                         self.count_rtp(seg, payload, rec.number)
-                    else:  # inline: the pure reader runs this for every RTP packet
-                        rtp_flows = summary.rtp_flows
-                        key = (seg.src, seg.sport, seg.dst, seg.dport)
-                        n = rtp_flows.get(key)
-                        if n is not None:
-                            rtp_flows[key] = n + 1
-                            summary.rtp_payload_types[key].add(payload[1] & 0x7F)
-                        elif len(rtp_flows) < MAX_RTP_FLOWS:
-                            rtp_flows[key] = 1
-                            summary.rtp_payload_types[key] = {payload[1] & 0x7F}
-                        else:
-                            if not self.rtp_untracked:
-                                self.rtp_first_untracked = rec.number
-                            self.rtp_untracked += 1
+                    else:
+                        self._count_rtp((seg.src, seg.sport, seg.dst, seg.dport), payload[1] & 0x7F, rec.number)
                 if keep is not None and not keep(payload):
                     continue
                 if seg.transport is None:
