@@ -30,7 +30,7 @@ def dissect(source: Source) -> Iterator[Item]:
     """Yield the SIP messages, anomalies and log events of one opened input, in order."""
     if isinstance(source, CaptureReader):
         source.datagram_filter = looks_like_sip
-        yield from _dissect_frames(source, sniffed=True)
+        yield from _dissect_frames(source, sniffed=True, raw_file=source.raw_file)
         return
     # a text log names only the peers; its own address comes from its messages (textlogs.local)
     yield from _dissect_frames(with_local_address(source, source.summary))
@@ -60,8 +60,10 @@ def _one_message(payload: bytes, frame: Frame, record=None) -> SipMessage | None
     return item
 
 
-def _dissect_frames(frames: Iterable[Frame | LogEvent], sniffed: bool = False) -> Iterator[Item]:
-    """`sniffed`: every datagram passed `looks_like_sip` already (the capture reader's filter)."""
+def _dissect_frames(frames: Iterable[Frame | LogEvent], sniffed: bool = False, raw_file=None) -> Iterator[Item]:
+    """`sniffed`: every datagram passed `looks_like_sip` already (the capture reader's filter);
+    `raw_file`: the capture file the datagrams' `file_offset`s point into (a message that is a
+    whole datagram is told where its bytes are, so it can let go of them: sources/rawfile.py)."""
     framers: dict[tuple, StreamFramer] = {}
     endpoints: dict[Endpoint, Endpoint] = {}
     """One shared Endpoint per address: a capture has few addresses and many messages."""
@@ -102,6 +104,9 @@ def _dissect_frames(frames: Iterable[Frame | LogEvent], sniffed: bool = False) -
             item = _one_message(frame.payload, frame, record)
             if item is not None:
                 _annotate(item, frame)
+                if frame.file_offset is not None and raw_file is not None:
+                    item.left_in(raw_file, frame.file_offset)
+                    item.release()
                 yield item
                 continue
         payloads = [frame.payload] if frame.whole_message else split_datagram(frame.payload)

@@ -19,6 +19,8 @@ pub struct FactIds {
     pub from: u32,
     pub to: u32,
     pub contact: u32,
+    pub user_agent: u32,
+    pub server: u32,
 }
 
 /// The top Via (RFC 3261 §20.42, RFC 3581), as `sip.headers.Via` has it.
@@ -45,6 +47,9 @@ pub struct Facts<'a> {
     /// Host of the first Contact's URI as written (`sip.headers.Uri.host`), and its port.
     pub contact_host: Option<&'a [u8]>,
     pub contact_port: Option<u32>,
+    /// The first User-Agent and Server values (`SipMessage.user_agent`, `.server`).
+    pub user_agent: Option<&'a [u8]>,
+    pub server: Option<&'a [u8]>,
 }
 
 fn is_ws(b: u8) -> bool {
@@ -305,6 +310,16 @@ pub fn facts<'a>(data: &'a [u8], r: &Record, ids: FactIds) -> Option<Facts<'a>> 
             contact_port = port;
         }
     }
+    let mut products = [None, None];
+    for (k, id) in [ids.user_agent, ids.server].into_iter().enumerate() {
+        if let Some(position) = first(id) {
+            let v = value(position);
+            if !plain(v) {
+                return None;
+            }
+            products[k] = Some(v);
+        }
+    }
     Some(Facts {
         via_count,
         via: top,
@@ -312,6 +327,8 @@ pub fn facts<'a>(data: &'a [u8], r: &Record, ids: FactIds) -> Option<Facts<'a>> 
         to_tag: tags[1],
         contact_host,
         contact_port,
+        user_agent: products[0],
+        server: products[1],
     })
 }
 
@@ -325,11 +342,15 @@ mod tests {
         from: 2,
         to: 3,
         contact: 4,
+        user_agent: 8,
+        server: 9,
     };
 
     fn table() -> NameTable {
         let mut names = std::collections::HashMap::new();
         for (name, id) in [
+            ("User-Agent", 8),
+            ("Server", 9),
             ("Via", 1),
             ("v", 1),
             ("From", 2),
@@ -417,7 +438,9 @@ mod tests {
                 from_tag: None,
                 to_tag: None,
                 contact_host: None,
-                contact_port: None
+                contact_port: None,
+                user_agent: None,
+                server: None,
             }
         );
     }

@@ -1,7 +1,8 @@
 //! The Python binding: `sipdiag._core.CaptureScanner` and two helpers for the tests.
 //!
 //! Events are plain tuples (cheapest to build and to unpack), tagged by their first item:
-//!   (0, frame, time, src, sport, dst, dport, payload)                      a UDP payload
+//!   (0, frame, time, src, sport, dst, dport, payload, offset)              a UDP payload (offset:
+//!                                                                          where it is in the bytes fed)
 //!   (1, frame, time, src, sport, dst, dport, seq, ack, flags, payload)     a TCP segment
 //!   (2, frame, time, linktype, data, orig_len, cut)                        a record for Python
 //!   (3, frame, (ticks, base, exp, offset), linktype, data, orig_len, cut)  same, time for Python
@@ -11,7 +12,7 @@
 use std::collections::HashMap;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PyString};
+use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 use pyo3::IntoPyObjectExt;
 
 use crate::addr::Addr;
@@ -63,10 +64,11 @@ impl Events for ToPython<'_, '_> {
         dst: Addr,
         dport: u16,
         payload: &[u8],
+        offset: Option<u64>,
     ) {
         let (s, d) = (self.addr(src), self.addr(dst));
         let payload = PyBytes::new(self.py, payload);
-        self.push((0u8, number, time, s, sport, d, dport, payload));
+        self.push((0u8, number, time, s, sport, d, dport, payload, offset));
     }
 
     fn tcp(
@@ -409,28 +411,33 @@ impl HeadParser {
         let from_tag = f.from_tag.map(|b| self.text(py, b));
         let to_tag = f.to_tag.map(|b| self.text(py, b));
         let contact_host = f.contact_host.map(|b| self.text(py, b));
-        let t = (
-            f.via_count,
-            transport,
-            host,
-            via_port,
-            branch,
-            received,
-            rport,
-            via.is_some_and(|v| v.has_rport),
-            from_tag,
-            to_tag,
-            contact_host,
-            contact_port,
-        );
-        Ok(t.into_pyobject(py)?.into_any().unbind())
+        let user_agent = f.user_agent.map(|b| self.text(py, b));
+        let server = f.server.map(|b| self.text(py, b));
+        // more items than PyO3's tuple conversion takes: built from a list of objects
+        let items: Vec<Bound<'_, PyAny>> = vec![
+            f.via_count.into_bound_py_any(py)?,
+            transport.into_bound_py_any(py)?,
+            host.into_bound_py_any(py)?,
+            via_port.into_bound_py_any(py)?,
+            branch.into_bound_py_any(py)?,
+            received.into_bound_py_any(py)?,
+            rport.into_bound_py_any(py)?,
+            via.is_some_and(|v| v.has_rport).into_bound_py_any(py)?,
+            from_tag.into_bound_py_any(py)?,
+            to_tag.into_bound_py_any(py)?,
+            contact_host.into_bound_py_any(py)?,
+            contact_port.into_bound_py_any(py)?,
+            user_agent.into_bound_py_any(py)?,
+            server.into_bound_py_any(py)?,
+        ];
+        Ok(PyTuple::new(py, items)?.into_any().unbind())
     }
 }
 
 #[pymethods]
 impl HeadParser {
     /// `special`: the ids of Call-ID, CSeq and Content-Length; `facts`: of Via, From, To, Contact
-    /// (with Call-ID and CSeq the headers every message must carry).
+    /// (with Call-ID and CSeq the headers every message must carry), User-Agent, Server.
     #[new]
     fn new(
         call_id: u32,
@@ -440,6 +447,8 @@ impl HeadParser {
         from: u32,
         to: u32,
         contact: u32,
+        user_agent: u32,
+        server: u32,
     ) -> Self {
         HeadParser {
             table: crate::head::NameTable {
@@ -451,6 +460,8 @@ impl HeadParser {
                 from,
                 to,
                 contact,
+                user_agent,
+                server,
             },
             strings: HashMap::new(),
             numbers: Vec::new(),

@@ -21,6 +21,7 @@ use crate::walk::{Record, Sink, Time, Walker};
 /// What the scanner hands to its caller, in file order.
 pub trait Events {
     #[allow(clippy::too_many_arguments)]
+    /// `offset`: where `payload` starts in the stream of bytes fed (the file, for a plain file).
     fn udp(
         &mut self,
         number: u64,
@@ -30,6 +31,7 @@ pub trait Events {
         dst: Addr,
         dport: u16,
         payload: &[u8],
+        offset: Option<u64>,
     );
     #[allow(clippy::too_many_arguments)]
     fn tcp(
@@ -131,6 +133,9 @@ struct PerRecord<'a, E: Events> {
     counts: &'a mut Counts,
     events: &'a mut E,
     paused: bool,
+    /// The bytes being walked and their offset in the stream, to tell where a payload is.
+    buffer: (usize, usize),
+    buffer_at: u64,
 }
 
 impl<E: Events> PerRecord<'_, E> {
@@ -188,8 +193,13 @@ impl<E: Events> Sink for PerRecord<'_, E> {
                         .count((src, sport, dst, dport), payload[1] & 0x7F, rec.number);
                 }
                 if !c.sniff_sip || looks_like_sip(payload) {
+                    // a slice of the walked bytes (never a copy): its place in the stream
+                    let at = payload.as_ptr() as usize;
+                    let (start, len) = self.buffer;
+                    let offset = (at >= start && at + payload.len() <= start + len)
+                        .then(|| self.buffer_at + (at - start) as u64);
                     self.events
-                        .udp(rec.number, time, src, sport, dst, dport, payload);
+                        .udp(rec.number, time, src, sport, dst, dport, payload, offset);
                 }
             }
             Decoded::Tcp {
@@ -218,6 +228,9 @@ pub struct Scanner {
     /// of a chunk after a pause).
     pending: Vec<u8>,
     start: usize,
+    /// Offset in the stream of `pending[0]`, and of the next byte to be fed.
+    pending_at: u64,
+    fed: u64,
     eof: bool,
     paused: bool,
     pub counts: Counts,
@@ -231,6 +244,8 @@ impl Scanner {
             walker: Walker::new(),
             pending: Vec::new(),
             start: 0,
+            pending_at: 0,
+            fed: 0,
             eof: false,
             paused: false,
             counts: Counts {
@@ -252,33 +267,49 @@ impl Scanner {
             !self.paused && !self.eof,
             "feed() while paused or after finish()"
         );
-        let mut sink = PerRecord {
-            counts: &mut self.counts,
-            events,
-            paused: false,
-        };
+        let fed = self.fed;
+        self.fed += chunk.len() as u64;
         if self.start == self.pending.len() {
             self.pending.clear();
             self.start = 0;
+            let mut sink = PerRecord {
+                counts: &mut self.counts,
+                events,
+                paused: false,
+                buffer: (chunk.as_ptr() as usize, chunk.len()),
+                buffer_at: fed,
+            };
             let used = self.walker.step(chunk, false, &mut sink);
+            self.paused = sink.paused;
             self.pending.extend_from_slice(&chunk[used..]);
+            self.pending_at = fed + used as u64;
         } else {
             self.pending.drain(..self.start);
+            self.pending_at += self.start as u64;
             self.start = 0;
             self.pending.extend_from_slice(chunk);
+            let mut sink = PerRecord {
+                counts: &mut self.counts,
+                events,
+                paused: false,
+                buffer: (self.pending.as_ptr() as usize, self.pending.len()),
+                buffer_at: self.pending_at,
+            };
             self.start = self.walker.step(&self.pending, false, &mut sink);
+            self.paused = sink.paused;
         }
-        self.paused = sink.paused;
     }
 
     /// Go on after a pause.
     pub fn resume<E: Events>(&mut self, events: &mut E) {
+        let rest = self.pending.get(self.start..).unwrap_or(&[]);
         let mut sink = PerRecord {
             counts: &mut self.counts,
             events,
             paused: false,
+            buffer: (rest.as_ptr() as usize, rest.len()),
+            buffer_at: self.pending_at + self.start as u64,
         };
-        let rest = self.pending.get(self.start..).unwrap_or(&[]);
         self.start += self.walker.step(rest, self.eof, &mut sink);
         self.paused = sink.paused;
     }

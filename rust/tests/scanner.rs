@@ -16,12 +16,24 @@ enum Ev {
 }
 
 #[derive(Default)]
-struct Collect(Vec<Ev>);
+struct Collect(Vec<Ev>, Vec<(Option<u64>, Vec<u8>)>);
 
 impl Events for Collect {
-    fn udp(&mut self, n: u64, t: Option<f64>, s: Addr, sp: u16, d: Addr, dp: u16, p: &[u8]) {
+    #[allow(clippy::too_many_arguments)]
+    fn udp(
+        &mut self,
+        n: u64,
+        t: Option<f64>,
+        s: Addr,
+        sp: u16,
+        d: Addr,
+        dp: u16,
+        p: &[u8],
+        offset: Option<u64>,
+    ) {
         self.0
             .push(Ev::Udp(n, t, s.text(), sp, d.text(), dp, p.to_vec()));
+        self.1.push((offset, p.to_vec()));
     }
     fn tcp(
         &mut self,
@@ -161,6 +173,12 @@ fn sample_pcap() -> Vec<u8> {
 }
 
 fn scan(file: &[u8], chunk: usize) -> (Vec<Ev>, Scanner) {
+    let (events, _offsets, scanner) = scan_with_offsets(file, chunk);
+    (events, scanner)
+}
+
+#[allow(clippy::type_complexity)]
+fn scan_with_offsets(file: &[u8], chunk: usize) -> (Vec<Ev>, Vec<(Option<u64>, Vec<u8>)>, Scanner) {
     let mut s = Scanner::new(true, 10_000);
     let mut c = Collect::default();
     for piece in file.chunks(chunk.max(1)) {
@@ -173,7 +191,7 @@ fn scan(file: &[u8], chunk: usize) -> (Vec<Ev>, Scanner) {
     while s.paused() {
         s.resume(&mut c);
     }
-    (c.0, s)
+    (c.0, c.1, s)
 }
 
 // -- record walk ----------------------------------------------------------------------------
@@ -228,6 +246,19 @@ fn pcap_records_become_events() {
     assert_eq!(flows.len(), 1);
     assert_eq!(flows[0].0, (Addr::V4(A), 10000, Addr::V4(B), 20000));
     assert_eq!((flows[0].1, flows[0].2), (1, 1u128));
+}
+
+#[test]
+fn every_udp_payload_says_where_it_is_in_the_file() {
+    let file = sample_pcap();
+    for chunk in [1, 2, 3, 7, 64, 100, 4096, file.len()] {
+        let (_events, offsets, _s) = scan_with_offsets(&file, chunk);
+        assert!(!offsets.is_empty());
+        for (offset, payload) in offsets {
+            let at = offset.expect("a payload of the walked bytes has an offset") as usize;
+            assert_eq!(&file[at..at + payload.len()], &payload[..], "chunk {chunk}");
+        }
+    }
 }
 
 #[test]

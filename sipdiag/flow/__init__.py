@@ -83,10 +83,12 @@ def build_analysis(inputs: list[tuple[InputSummary, list]]) -> Analysis:
 
 def _captured_before(recent: dict[tuple, SipMessage], msg: SipMessage) -> SipMessage | None:
     """The message `msg` is a duplicate of (see the module docstring), else None; `recent`
-    keeps the last message per (input, addresses, transport, bytes), pruned as time moves on."""
+    keeps the last message per (input, addresses, transport, bytes), pruned as time moves on.
+    The bytes are compared by length and hash (`SipMessage.digest`): a message may have left
+    them in its capture file already (sources/rawfile.py)."""
     if msg.time is None or msg.origin.frame is None:
         return None  # text logs: no packet to capture twice, and times too coarse to tell
-    key = (msg.origin.source, msg.src, msg.dst, msg.transport, msg.raw)
+    key = (msg.origin.source, msg.src, msg.dst, msg.transport, msg.digest)
     before = recent.get(key)
     if before is not None and msg.time - before.time <= DUPLICATE_WINDOW:
         return before

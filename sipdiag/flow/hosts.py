@@ -95,11 +95,11 @@ class HostTracker:
             self.forwards[src_ip] = self.forwards.get(src_ip, 0) + 1
             self.forwarded.add(msg.seq)
 
-        product = msg.user_agent if msg.is_request else msg.server
+        facts = msg.facts
+        product = facts.user_agent if msg.is_request else facts.server
         if product and product not in src.user_agents:
             src.user_agents.append(product)
 
-        facts = msg.facts
         if msg.is_request:
             if msg.method == "REGISTER" and facts.via_count <= 1:
                 self.registers_sent[src_ip] = self.registers_sent.get(src_ip, 0) + 1

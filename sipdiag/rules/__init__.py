@@ -7,6 +7,7 @@ warnings, then info, each in trace order.
 
 from __future__ import annotations
 
+from ..errors import SipdiagError
 from ..flow.model import Analysis
 from . import (  # noqa: F401  (importing registers the rules)
     aor_not_found,
@@ -60,6 +61,8 @@ def run_rules(analysis: Analysis, only: list[type[Rule]] | None = None) -> list[
     for rule_cls in only or list(REGISTRY.values()):
         try:
             findings.extend(rule_cls().check(analysis))
+        except SipdiagError:
+            raise  # the input itself (a capture that changed while read again): not the rule's fault
         except Exception as exc:  # noqa: BLE001 - a broken rule must not sink the report
             findings.append(crash.crashed(rule_cls, exc))
     position = {}

@@ -2,8 +2,8 @@
 of every message, without the parsed views.
 
 `KeyFacts` holds the top Via (transport, host, port, branch, received=, rport=), how many Via
-values there are, the From and To tags and the first Contact's host and port — each exactly as
-the views of sip/headers.py give it (`facts_from_views` reads them from there). The compiled
+values there are, the From and To tags, the first Contact's host and port and the User-Agent
+and Server — each exactly as the views of sip/headers.py (and `SipMessage.header`) give it (`facts_from_views` reads them from there). The compiled
 core (rust/src/facts.rs) reads the same tuple straight from the bytes for the plain forms
 nearly every message uses and declines the rest, so on a busy capture most messages never
 build a Via, name-addr or URI view at all; tests/test_core_differential.py checks that both
@@ -34,6 +34,9 @@ class KeyFacts(NamedTuple):
     contact_host: str | None
     """Host of the first Contact's URI as written (brackets kept on IPv6), None without one."""
     contact_port: int | None
+    user_agent: str | None
+    """The first User-Agent value (`SipMessage.user_agent`), and the first Server value."""
+    server: str | None
 
     @property
     def sent_by(self) -> str | None:
@@ -65,6 +68,8 @@ def facts_from_views(msg: "SipMessage") -> KeyFacts:
         to.tag if to is not None else None,
         uri.host if uri is not None else None,
         uri.port if uri is not None else None,
+        msg.header("User-Agent"),
+        msg.header("Server"),
     )
 
 

@@ -61,7 +61,7 @@ class SipMessage:
     """
 
     __slots__ = (
-        "origin", "time", "src", "dst", "transport", "raw", "start_line", "method",
+        "origin", "time", "src", "dst", "transport", "_raw", "_file", "_at", "start_line", "method",
         "status", "anomalies", "direction", "ip_fragments", "tcp_segments", "tunnel",
         "first_origin", "seq",
         "_head_at", "_head_end", "_body_at", "_index", "_folded", "_call_id", "_cseq",
@@ -96,7 +96,11 @@ class SipMessage:
         self.src = src
         self.dst = dst
         self.transport = transport
-        self.raw = raw
+        self._raw = raw
+        self._file = None
+        """Where the bytes can be read back from (sources/rawfile.py) once released, else None."""
+        self._at: tuple[int, int, int] | None = None
+        """(offset, length, hash) of the bytes in `_file`: the hash tells them apart from other bytes."""
         self.start_line = start_line
         self.method = method
         self.status = status
@@ -126,6 +130,33 @@ class SipMessage:
         """The key facts (keyfacts.py) when the compiled core read them; else read on first use."""
 
     # -- basics --------------------------------------------------------------------------
+    @property
+    def raw(self) -> bytes:
+        """The message's bytes, as received (read back from the capture file once released)."""
+        raw = self._raw
+        if raw is None:
+            raw = self._file.read(*self._at)
+        return raw
+
+    @property
+    def digest(self) -> tuple[int, int]:
+        """(length, hash) of the bytes: equal for the same bytes, without holding or reading them."""
+        at = self._at
+        if at is not None:
+            return at[1], at[2]
+        return len(self._raw), hash(self._raw)
+
+    def left_in(self, file, offset: int) -> None:
+        """The message's bytes are also at `offset` in capture file `file` (a RawFile): `release`
+        may let go of them."""
+        self._file = file
+        self._at = (offset, len(self._raw), hash(self._raw))
+
+    def release(self) -> None:
+        """Let go of the bytes when they can be read back from the capture file."""
+        if self._file is not None:
+            self._raw = None
+
     @property
     def is_request(self) -> bool:
         return self.method is not None

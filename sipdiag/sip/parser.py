@@ -26,7 +26,7 @@ MANDATORY = ("Via", "From", "To", "Call-ID", "CSeq")
 """RFC 3261 §8.1.1: headers every request (and its responses) must carry."""
 MANDATORY_IDS = tuple(header_id(h) for h in MANDATORY)
 CALL_ID_ID, CSEQ_ID, CONTENT_LENGTH_ID = header_id("Call-ID"), header_id("CSeq"), header_id("Content-Length")
-FACT_IDS = tuple(header_id(h) for h in ("Via", "From", "To", "Contact"))
+FACT_IDS = tuple(header_id(h) for h in ("Via", "From", "To", "Contact", "User-Agent", "Server"))
 """Ids of the headers the compiled core reads the key facts from (rust/src/facts.rs)."""
 
 def split_head(data: bytes) -> tuple[bytes, bytes, bool]:

@@ -83,6 +83,9 @@ class CaptureReader:
         """The core that read (or is reading) the file: "rust" or "pure-python"."""
         self.netmon = False
         """A Network Monitor file (set by open_input from the head): read by the pure-Python walk."""
+        self.raw_file = None
+        """A `rawfile.RawFile` for this file when it is a plain regular file (open_input sets it):
+        then the compiled reader says where each UDP payload is (`Frame.file_offset`)."""
 
     def __iter__(self) -> Iterator[Frame]:
         compiled = core.compiled()
@@ -127,6 +130,7 @@ class CaptureReader:
         summary = self.summary
         path = self.path
         keep = self.datagram_filter
+        in_file = self.raw_file is not None  # the offsets the scanner gives are the file's
         sniff = keep is not None and keep is core.sip_sniff()
         if sniff:
             keep = None  # the scanner applies exactly this test itself
@@ -155,7 +159,7 @@ class CaptureReader:
                     if keep is not None and not keep(ev[7]):
                         continue
                     out.append(Frame(Origin(path, frame=ev[1]), ev[2], endpoint(ev[3], ev[4]), endpoint(ev[5], ev[6]),
-                                     "UDP", ev[7]))
+                                     "UDP", ev[7], file_offset=ev[8] if in_file else None))
                 elif kind == 1:  # a TCP segment
                     _, number, t, src, sport, dst, dport, seq, ack, flags, payload = ev
                     chunks = tcp_add(src, sport, dst, dport, seq, flags, payload,

@@ -86,6 +86,9 @@ class Frame:
     """The payload is exactly one application message (WebSocket, SCTP, text logs)."""
     direction: str | None = None
     """For text logs: 'in' (received by the logging host) or 'out' (sent by it)."""
+    file_offset: int | None = None
+    """Where `payload` starts in the input file, when the file holds it as it is (a UDP payload
+    of a plain capture file: sources/rawfile.py)."""
 
 
 @dataclass(slots=True)

@@ -1,0 +1,72 @@
+"""The bytes of SIP messages left in their capture file and read back when asked for.
+
+A message that was one whole UDP datagram of a plain (not gzip'd) regular capture file is a
+slice of that file. After the flow layer has matched it, the message lets go of its bytes and
+keeps where they are (`SipMessage.release`); the few messages that rules and reports look at
+again are read back with `pread`, the last ones kept in a small cache. On a busy capture that is
+most of the memory a message holds (its bytes are typically 400–1,000 of its 2,500).
+
+If the file changed after it was read (truncated, rewritten), the bytes read back are not the
+message's any more: a read that comes back short or with other bytes (their hash differs from
+the one taken when the message was parsed) is an `InputError`, never a wrong answer.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+
+from ..errors import InputError
+
+RECENT = 512
+"""Messages read back and kept, most recent first: a rule asks a message several questions."""
+
+
+class RawFile:
+    """One capture file to read message bytes back from (opened on the first read)."""
+
+    __slots__ = ("path", "name", "_fd", "_recent")
+
+    def __init__(self, path: str, name: str) -> None:
+        self.path = path
+        self.name = name
+        self._fd: int | None = None
+        self._recent: OrderedDict[int, bytes] = OrderedDict()
+
+    def read(self, offset: int, length: int, digest: int) -> bytes:
+        """The `length` bytes at `offset`, whose `hash()` is `digest`."""
+        recent = self._recent
+        data = recent.get(offset)
+        if data is not None and len(data) == length:
+            recent.move_to_end(offset)
+            return data
+        try:
+            if self._fd is None:
+                self._fd = os.open(self.path, os.O_RDONLY)
+            data = os.pread(self._fd, length, offset)
+        except OSError as exc:
+            raise InputError(self.name, f"cannot be read again: {exc.strerror or exc}") from None
+        if len(data) != length or hash(data) != digest:
+            raise InputError(self.name, "changed while it was being analysed (a message read again at byte "
+                                        f"{offset} is not what was read the first time); analyse a copy that "
+                                        "is not being written to")
+        recent[offset] = data
+        if len(recent) > RECENT:
+            recent.popitem(last=False)
+        return data
+
+    def close(self, _close=os.close) -> None:
+        """Close the descriptor (`_close` is bound early: this also runs at interpreter exit)."""
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            _close(fd)
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - nothing to report from a destructor
+            pass
+
+    def __reduce__(self):
+        """Pickled as its path: the descriptor is opened again where it is read."""
+        return (RawFile, (self.path, self.name))
