@@ -25,8 +25,7 @@ def _ip_literal_requests(analysis) -> list:
         ruri = msg.ruri
         if ruri is None or not ruri.host_is_ip or not ruri.user:
             continue
-        to = msg.to
-        if to is None or not to.tag:
+        if not msg.facts.to_tag:  # outside a dialog
             out.append(msg)
     return out
 

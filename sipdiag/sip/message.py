@@ -402,8 +402,8 @@ class SipMessage:
             return self._sdp
 
     def _parse_sdp(self) -> SessionDescription | None:
-        if self._body_at >= len(self.raw):
-            return None
+        if self._body_at >= (len(self._raw) if self._raw is not None else self._at[1]):
+            return None  # no body: nothing to read back
         ctype = self.content_type
         if not ctype:
             return None
