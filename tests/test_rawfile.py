@@ -42,7 +42,7 @@ def test_a_capture_changed_after_reading_is_an_input_error_not_a_wrong_answer(tm
     messages = _messages(path)
     victim = next(m for m in messages if m._raw is None)
     data = bytearray(path.read_bytes())
-    data[victim._at[0] + 2] ^= 0x20  # one byte of that message rewritten on disk
+    data[victim._at + 2] ^= 0x20  # one byte of that message rewritten on disk
     path.write_bytes(bytes(data))
     with pytest.raises(InputError, match="changed while it was being analysed"):
         victim._file._recent.clear()

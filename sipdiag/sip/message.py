@@ -61,7 +61,7 @@ class SipMessage:
     """
 
     __slots__ = (
-        "origin", "time", "src", "dst", "transport", "_raw", "_file", "_at", "start_line", "method",
+        "origin", "time", "src", "dst", "transport", "_raw", "_file", "_at", "_sum", "start_line", "method",
         "status", "anomalies", "direction", "ip_fragments", "tcp_segments", "tunnel",
         "first_origin", "seq",
         "_head_at", "_head_end", "_body_at", "_index", "_folded", "_call_id", "_cseq",
@@ -99,8 +99,11 @@ class SipMessage:
         self._raw = raw
         self._file = None
         """Where the bytes can be read back from (sources/rawfile.py) once released, else None."""
-        self._at: tuple[int, int, int] | None = None
-        """(offset, length, hash) of the bytes in `_file`: the hash tells them apart from other bytes."""
+        self._at: int | None = None
+        """Offset of the bytes in `_file`."""
+        self._sum = 0
+        """hash(bytes) << 24 | len(bytes) once left in `_file` (one int instead of a tuple of three:
+        the hash tells the bytes apart from others; a message is shorter than 16 MiB)."""
         self.start_line = start_line
         self.method = method
         self.status = status
@@ -135,22 +138,25 @@ class SipMessage:
         """The message's bytes, as received (read back from the capture file once released)."""
         raw = self._raw
         if raw is None:
-            raw = self._file.read(*self._at)
+            raw = self._file.read(self._at, self._sum & 0xFFFFFF, self._sum >> 24)
         return raw
 
     @property
     def digest(self) -> tuple[int, int]:
         """(length, hash) of the bytes: equal for the same bytes, without holding or reading them."""
-        at = self._at
-        if at is not None:
-            return at[1], at[2]
+        if self._at is not None:
+            return self._sum & 0xFFFFFF, self._sum >> 24
         return len(self._raw), hash(self._raw)
 
     def left_in(self, file, offset: int) -> None:
         """The message's bytes are also at `offset` in capture file `file` (a RawFile): `release`
         may let go of them."""
+        raw = self._raw
+        if len(raw) > 0xFFFFFF:
+            return  # longer than a message can be: keep it
         self._file = file
-        self._at = (offset, len(self._raw), hash(self._raw))
+        self._at = offset
+        self._sum = hash(raw) << 24 | len(raw)
 
     def release(self) -> None:
         """Let go of the bytes when they can be read back from the capture file."""
@@ -402,7 +408,7 @@ class SipMessage:
             return self._sdp
 
     def _parse_sdp(self) -> SessionDescription | None:
-        if self._body_at >= (len(self._raw) if self._raw is not None else self._at[1]):
+        if self._body_at >= (len(self._raw) if self._raw is not None else self._sum & 0xFFFFFF):
             return None  # no body: nothing to read back
         ctype = self.content_type
         if not ctype:
