@@ -1,8 +1,8 @@
 """`SipMessage`: one SIP request or response with where it was seen, and `Anomaly`.
 
-A message keeps its raw bytes and a compact index of its header lines (see `SipMessage`);
-header values, the body and structured views (Via, From/To, Contact, digest parameters,
-SDP) come from the raw bytes when asked for. Messages from the same wire event seen in
+A message keeps its raw bytes (or where they are in its capture file) and a compact index of
+its header lines (see `SipMessage`); header values, the body and structured views (Via,
+From/To, Contact, digest parameters, SDP) come from the raw bytes when asked for. Messages from the same wire event seen in
 several inputs (a capture and a log) are separate objects here; flows merge them.
 """
 
@@ -53,11 +53,13 @@ class SipMessage:
     in one array (`_index`): the header name's id (`grammar.header_name`), where the line starts,
     and where its value starts and ends, as byte offsets into the raw bytes (parser.head_layout).
     A header value is cut out of the raw bytes and decoded when asked for (the offsets sit on
-    ASCII bytes, so that is the same text as a slice of the decoded message). Call-ID and CSeq are read while
-    parsing; Via, From, To, Contact, the Request-URI, credentials and SDP are parsed on first
-    use and kept in slots. Until a view is asked for, a message costs its raw bytes and a few
-    hundred bytes more; the views the flow layer asks of every message (Via, From, To, Contact)
-    are most of what a busy analysis holds.
+    ASCII bytes, so that is the same text as a slice of the decoded message). Call-ID and CSeq
+    are read while parsing, and the key facts the flow layer asks of every message (top Via,
+    tags, first Contact, User-Agent/Server: keyfacts.py) by the compiled core where it can;
+    Via, From, To, Contact, the Request-URI, credentials and SDP views are parsed on first use
+    and kept in slots. A message that is a whole UDP datagram of a plain capture file lets go
+    of its bytes once parsed (`left_in`, `release`) and reads them back when asked
+    (sources/rawfile.py), so on a busy capture it costs a few hundred bytes.
     """
 
     __slots__ = (
