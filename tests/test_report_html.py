@@ -137,6 +137,20 @@ def test_ast01_report_from_other_inputs(inputs):
         _ast01_checks(page, with_log=True)
 
 
+def test_the_header_counts_errors_and_warnings():
+    """The badge beside the file name says how many errors and warnings there are (it showed the
+    index of a verdict group for a while: a loop variable of the same name)."""
+    _analysis, findings, _html, page = report(AST01)
+    errors = sum(1 for f in findings if f.severity == "error")
+    warnings = sum(1 for f in findings if f.severity == "warning")
+    badge = next(el for el in page.root.find_all("span") if "verdict" in el.attrs.get("class", "").split())
+    assert errors and badge.all_text() == (f"{errors} error{'s' if errors > 1 else ''}, "
+                                           f"{warnings} warning{'s' if warnings != 1 else ''}")
+    _analysis, _findings, _html, page = report(LAB / "lab-01-register-auth-ok-nat.pcap")
+    badge = next(el for el in page.root.find_all("span") if "verdict" in el.attrs.get("class", "").split())
+    assert badge.all_text() == "no errors or warnings"
+
+
 def test_healthy_capture_says_so():
     _analysis, findings, _html, page = report(LAB / "lab-01-register-auth-ok-nat.pcap")
     assert not [f for f in findings if f.severity in ("error", "warning")]

@@ -1208,9 +1208,9 @@ def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor |
         by_key.setdefault((f.code, verdict_of_symptom.get(id(f), -1)), []).append(f)
 
     def group_order(item):
-        (_code, verdict), fs = item
-        if verdict >= 0:
-            return (verdict, 1, position[id(fs[0])])
+        (_code, owner), fs = item
+        if owner >= 0:
+            return (owner, 1, position[id(fs[0])])
         if id(fs[0]) in verdict_of_cause:
             return (verdict_of_cause[id(fs[0])], 0, position[id(fs[0])])
         return (len(verdicts), 2, position[id(fs[0])])
@@ -1218,19 +1218,19 @@ def build_view(analysis: Analysis, findings: list[Finding], redactor: Redactor |
     groups: list[FindingGroup] = []
     cause_group: dict[int, str] = {}
     n = 1
-    for (code, verdict), fs in sorted(by_key.items(), key=group_order):
+    for (code, owner), fs in sorted(by_key.items(), key=group_order):  # owner: the explaining verdict
         first = b.finding_view(fs[0], n)
         n += 1
         rest = []
         for f in fs[1:GROUP_ITEMS_SHOWN + 1]:
             label, href = b.flow_link(f)
             rest.append(FindingItem(f.title, b.chips(f.evidence, 3), label, href))
-        group_id = f"group-{code}" + (f"-of-{verdict}" if verdict >= 0 else "")
-        if verdict < 0 and id(fs[0]) in verdict_of_cause:
+        group_id = f"group-{code}" + (f"-of-{owner}" if owner >= 0 else "")
+        if owner < 0 and id(fs[0]) in verdict_of_cause:
             cause_group.setdefault(verdict_of_cause[id(fs[0])], group_id)
-        explained_by = verdicts[verdict].title if verdict >= 0 else ""
-        explained_href = ("#diagnosis" if verdict == 0 and main is not None else cause_group.get(verdict, "")) \
-            if verdict >= 0 else ""
+        explained_by = verdicts[owner].title if owner >= 0 else ""
+        explained_href = ("#diagnosis" if owner == 0 and main is not None else cause_group.get(owner, "")) \
+            if owner >= 0 else ""
         if explained_href and not explained_href.startswith("#"):
             explained_href = f"#{explained_href}"
         groups.append(FindingGroup(id=group_id, code=code, slug=fs[0].slug, severity=fs[0].severity,
