@@ -352,7 +352,7 @@ impl HeadParser {
         if self.strings.len() >= STRINGS_MAX {
             self.strings.clear();
         }
-        // facts.rs hands out printable ASCII only, so this is never lossy
+        // facts.rs and ident.rs hand out printable ASCII only, so this is never lossy
         let s = PyString::new(py, &String::from_utf8_lossy(bytes));
         self.strings.insert(bytes.to_vec(), s.clone().unbind());
         s
