@@ -17,7 +17,7 @@ from typing import Iterable, Iterator
 from .sip.framing import StreamFramer, looks_like_sip, split_datagram
 from .sip.grammar import number
 from .sip.message import Anomaly, SipMessage
-from .sip.parser import parse_message, record_function
+from .sip.parser import parse_message, parse_message_checked, record_function
 from .sources import Endpoint, Frame, LogEvent, Source, open_input
 from .sources.capture import CaptureReader
 from .sources.textlogs.local import with_local_address
@@ -50,10 +50,12 @@ def _one_message(payload: bytes, frame: Frame, record=None) -> SipMessage | None
     declared length equal to the body there is nothing after it."""
     if not payload or payload[0] in (10, 13):
         return None
-    item = parse_message(payload, origin=frame.origin, time=frame.time, src=frame.src, dst=frame.dst,
-                         transport=frame.transport, record=record)
+    item, body_fits = parse_message_checked(payload, origin=frame.origin, time=frame.time, src=frame.src,
+                                            dst=frame.dst, transport=frame.transport, record=record)
     if not isinstance(item, SipMessage):
         return None
+    if body_fits:
+        return item  # the compiled core compared Content-Length with the body already
     declared = item.header("Content-Length")
     if declared is not None and number(declared) != len(payload) - item._body_at:
         return None  # a length that is no number may still be read by split_datagram's pattern

@@ -190,6 +190,23 @@ def parse_message(
 ) -> SipMessage | Anomaly:
     """`record`: the record function of the active core (`record_function()`), when the caller
     parses many messages and has looked it up once."""
+    return parse_message_checked(data, origin=origin, time=time, src=src, dst=dst, transport=transport,
+                                 record=record)[0]
+
+
+def parse_message_checked(
+    data: bytes,
+    *,
+    origin: Origin,
+    time: float | None = None,
+    src: Endpoint = Endpoint(None, None),
+    dst: Endpoint = Endpoint(None, None),
+    transport: str = "UDP",
+    record: Callable | None = None,
+) -> tuple[SipMessage | Anomaly, bool]:
+    """`parse_message`, and whether the body is known to be exactly as long as Content-Length
+    says (or there is none): True when the compiled core checked it (rust/src/ident.rs), False
+    when nothing is known."""
     raw = data
     lead, head_end, body_at, terminated, start_end, index, unknown, others, specials, facts, ident = \
         (record or _record_function())(data)
@@ -207,7 +224,7 @@ def parse_message(
             method=method, status=status, head_at=lead, head_end=head_end, body_at=body_at,
             index=index, call_id=call_id, cseq=cseq,
             anomalies=anomalies or None, facts=None if facts is None else new_facts(KeyFacts, facts),
-        )
+        ), True
     start = data[lead:start_end].decode("utf-8", "replace")
     anomalies = []
 
@@ -219,7 +236,8 @@ def parse_message(
     else:
         s = STATUS_LINE.match(start)
         if not s:
-            return Anomaly("malformed-start-line", f"not a SIP start line: {start[:120]!r}", origin, raw[:2048])
+            bad = Anomaly("malformed-start-line", f"not a SIP start line: {start[:120]!r}", origin, raw[:2048])
+            return bad, False
         status = int(s.group(1))
         if not 100 <= status <= 699:
             anomalies.append(Anomaly("bad-status-code", f"status code {status} outside 100-699", origin))
@@ -273,7 +291,7 @@ def parse_message(
         cseq=cseq,
         anomalies=anomalies or None,
         facts=None if facts is None else new_facts(KeyFacts, facts),
-    )
+    ), False
 
 
 def _other_lines(data: bytes, index, others, origin: Origin, anomalies: list[Anomaly]) -> dict[int, str] | None:
