@@ -68,26 +68,23 @@ def shorten(text: str) -> str:
 
 
 def shorten_tree(obj: Any, key: str | None = None) -> Any:
-    """Shorten the secrets in every string of `obj` (in place where it can); see the module docstring."""
-    kind = type(obj)
-    if kind is str:
-        if key is not None and key.lower() in SECRET_NAMES:
-            return shortened(obj)
-        return shorten(obj)
-    if kind is int or kind is float or kind is bool or obj is None:
-        return obj  # the numbers and flags of a JSON document: nothing to look at
-    if kind is dict:
-        for k in list(obj):
-            obj[k] = shorten_tree(obj[k], k if isinstance(k, str) else None)
-        return obj
-    if kind is list:
-        for i, v in enumerate(obj):
-            obj[i] = shorten_tree(v)
-        return obj
+    """Shorten the secrets in every string of `obj` (in place where it can); see the module docstring.
+
+    The kinds a JSON document is made of are tested first, the commonest first."""
     if isinstance(obj, str):
         if key is not None and key.lower() in SECRET_NAMES:
             return shortened(obj)
         return shorten(obj)
+    if obj is None or isinstance(obj, (int, float)):
+        return obj  # numbers and flags: nothing to look at
+    if isinstance(obj, dict):
+        for k in list(obj):
+            obj[k] = shorten_tree(obj[k], k if isinstance(k, str) else None)
+        return obj
+    if isinstance(obj, list):
+        for i, v in enumerate(obj):
+            obj[i] = shorten_tree(v)
+        return obj
     if is_dataclass(obj) and not isinstance(obj, type):
         changes = {}
         for f in fields(obj):
@@ -101,14 +98,7 @@ def shorten_tree(obj: Any, key: str | None = None) -> Any:
             for name, new in changes.items():
                 setattr(obj, name, new)
         return obj
-    if isinstance(obj, list):
-        for i, v in enumerate(obj):
-            obj[i] = shorten_tree(v)
-        return obj
     if isinstance(obj, tuple):
         return tuple(shorten_tree(v) for v in obj)
-    if isinstance(obj, dict):
-        for k in list(obj):
-            obj[k] = shorten_tree(obj[k], k if isinstance(k, str) else None)
-        return obj
+    return obj
     return obj
