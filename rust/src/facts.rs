@@ -10,7 +10,7 @@
 //! value is either exactly what the general parser gives or not given at all.
 #![forbid(unsafe_code)]
 
-use crate::head::{Record, CONTINUATION, UNKNOWN};
+use crate::head::{Record, CONTINUATION};
 
 /// The header ids (sip/grammar.py) of the headers read here.
 #[derive(Clone, Copy)]
@@ -261,10 +261,15 @@ pub fn facts<'a>(data: &'a [u8], r: &Record, ids: FactIds) -> Option<Facts<'a>> 
         let i = position * 4;
         trim(&data[r.index[i + 2] as usize..r.index[i + 3] as usize])
     };
-    let first = |id: u32| {
-        r.index
-            .chunks_exact(4)
-            .position(|h| h[0] == id && h[0] != UNKNOWN)
+    // the first value of header `id`: Some(None) without one, None (decline) when not plain
+    let first_plain = |id: u32| -> Option<Option<&'a [u8]>> {
+        match r.index.chunks_exact(4).position(|h| h[0] == id) {
+            None => Some(None),
+            Some(position) => {
+                let v = value(position);
+                plain(v).then_some(Some(v))
+            }
+        }
     };
 
     let mut via_count = 0;
@@ -286,11 +291,7 @@ pub fn facts<'a>(data: &'a [u8], r: &Record, ids: FactIds) -> Option<Facts<'a>> 
 
     let mut tags = [None, None];
     for (k, id) in [ids.from, ids.to].into_iter().enumerate() {
-        if let Some(position) = first(id) {
-            let v = value(position);
-            if !plain(v) {
-                return None;
-            }
+        if let Some(v) = first_plain(id)? {
             if !v.is_empty() {
                 tags[k] = tag(v)?;
             }
@@ -298,9 +299,8 @@ pub fn facts<'a>(data: &'a [u8], r: &Record, ids: FactIds) -> Option<Facts<'a>> 
     }
 
     let (mut contact_host, mut contact_port) = (None, None);
-    if let Some(position) = first(ids.contact) {
-        let v = value(position);
-        if v.is_empty() || !plain(v) || v.contains(&b',') {
+    if let Some(v) = first_plain(ids.contact)? {
+        if v.is_empty() || v.contains(&b',') {
             return None;
         }
         if v != b"*" {
@@ -310,16 +310,7 @@ pub fn facts<'a>(data: &'a [u8], r: &Record, ids: FactIds) -> Option<Facts<'a>> 
             contact_port = port;
         }
     }
-    let mut products = [None, None];
-    for (k, id) in [ids.user_agent, ids.server].into_iter().enumerate() {
-        if let Some(position) = first(id) {
-            let v = value(position);
-            if !plain(v) {
-                return None;
-            }
-            products[k] = Some(v);
-        }
-    }
+    let (user_agent, server) = (first_plain(ids.user_agent)?, first_plain(ids.server)?);
     Some(Facts {
         via_count,
         via: top,
@@ -327,8 +318,8 @@ pub fn facts<'a>(data: &'a [u8], r: &Record, ids: FactIds) -> Option<Facts<'a>> 
         to_tag: tags[1],
         contact_host,
         contact_port,
-        user_agent: products[0],
-        server: products[1],
+        user_agent,
+        server,
     })
 }
 
