@@ -81,6 +81,12 @@ class Transaction:
         self._final = (len(self.responses), found)
         return found
 
+    def add_response(self, msg: SipMessage) -> None:
+        """Append a response, keeping `final`'s answer current (no rescan when it is asked)."""
+        self.responses.append(msg)
+        if self._final[1] is None and self._final[0] == len(self.responses) - 1:
+            self._final = (len(self.responses), msg if msg.status and msg.status >= 200 else None)
+
     @property
     def provisional(self) -> list[SipMessage]:
         return [r for r in self.responses if r.status and r.status < 200]

@@ -115,9 +115,7 @@ class TransactionTracker:
         if t is None or msg.status is None:
             self.orphan_responses.append(msg)
             return None
-        t.responses.append(msg)
-        if t._final[1] is None:  # keep Transaction.final's answer current as responses arrive
-            t._final = (len(t.responses), msg if msg.status >= 200 else None)
+        t.add_response(msg)
         self._step(t, response_event(msg.status), msg)
         return t
 
