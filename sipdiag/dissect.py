@@ -107,8 +107,7 @@ def _dissect_frames(frames: Iterable[Frame | LogEvent], sniffed: bool = False, r
             if item is not None:
                 _annotate(item, frame)
                 if frame.file_offset is not None and raw_file is not None:
-                    item.left_in(raw_file, frame.file_offset)
-                    item.release()
+                    item.leave_in(raw_file, frame.file_offset)
                 yield item
                 continue
         payloads = [frame.payload] if frame.whole_message else split_datagram(frame.payload)

@@ -2,8 +2,9 @@
 
 A message keeps its raw bytes (or where they are in its capture file) and a compact index of
 its header lines (see `SipMessage`); header values, the body and structured views (Via,
-From/To, Contact, digest parameters, SDP) come from the raw bytes when asked for. Messages from the same wire event seen in
-several inputs (a capture and a log) are separate objects here; flows merge them.
+From/To, Contact, digest parameters, SDP) come from the raw bytes when asked for. Messages
+from the same wire event seen in several inputs (a capture and a log) are separate objects
+here; flows merge them.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ class SipMessage:
     tags, first Contact, User-Agent/Server: keyfacts.py) by the compiled core where it can;
     Via, From, To, Contact, the Request-URI, credentials and SDP views are parsed on first use
     and kept in slots. A message that is a whole UDP datagram of a plain capture file lets go
-    of its bytes once parsed (`left_in`, `release`) and reads them back when asked
+    of its bytes once parsed (`leave_in`) and reads them back when asked
     (sources/rawfile.py), so on a busy capture it costs a few hundred bytes.
     """
 
@@ -150,20 +151,16 @@ class SipMessage:
             return self._sum & 0xFFFFFF, self._sum >> 24
         return len(self._raw), hash(self._raw)
 
-    def left_in(self, file, offset: int) -> None:
-        """The message's bytes are also at `offset` in capture file `file` (a RawFile): `release`
-        may let go of them."""
+    def leave_in(self, file, offset: int) -> None:
+        """The message's bytes are also at `offset` in capture file `file` (a RawFile): let go of
+        them, keeping what reads them back (`raw`) and tells them apart (`digest`)."""
         raw = self._raw
         if len(raw) > 0xFFFFFF:
             return  # longer than a message can be: keep it
         self._file = file
         self._at = offset
         self._sum = hash(raw) << 24 | len(raw)
-
-    def release(self) -> None:
-        """Let go of the bytes when they can be read back from the capture file."""
-        if self._file is not None:
-            self._raw = None
+        self._raw = None
 
     @property
     def is_request(self) -> bool:

@@ -321,11 +321,12 @@ def open_input(path: str) -> Source:
             opener = _Opener(path, name, head, fh, regular, rewind=regular and not gzipped, progress=progress)
         source = _detect(name, head, damage, gzipped, opener)
         source.progress = progress
-        if regular and not gzipped and path != "-" and getattr(source, "raw_file", False) is None \
-                and hasattr(os, "pread"):
+        if regular and not gzipped and path != "-" and hasattr(os, "pread"):
+            from .capture import CaptureReader
             from .rawfile import RawFile
 
-            source.raw_file = RawFile(path, name)  # a capture whose packets are in the file as they are
+            if isinstance(source, CaptureReader):  # its packets are in the file as they are
+                source.raw_file = RawFile(path, name)
         return source
     except BaseException:
         if opener is not None:
