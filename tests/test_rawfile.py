@@ -33,6 +33,23 @@ def test_released_messages_read_their_own_bytes_back(tmp_path, monkeypatch):
     assert all(m._raw is not None for m in kept)
     assert [m.raw for m in fast] == [m.raw for m in kept]
     assert [m.headers for m in fast] == [m.headers for m in kept]
+    assert all(m._index is None for m in released), "nor do they keep their header index"
+    assert [m.layout() for m in fast] == [m.layout() for m in kept]
+    assert [(m.header("To"), m.header("Content-Type"), m.header_values("Via"), m.sdp) for m in fast] == \
+        [(m.header("To"), m.header("Content-Type"), m.header_values("Via"), m.sdp) for m in kept]
+
+
+@pytest.mark.skipif(core.compiled() is None, reason="only the compiled reader says where a payload is in the file")
+def test_a_message_left_in_the_file_reads_its_headers_after_pickling(tmp_path):
+    """Triage's workers send analyses back pickled: the file is opened again, the index derived."""
+    import pickle
+
+    path = tmp_path / "copy.pcap"
+    shutil.copy(CAPTURE, path)
+    released = [m for m in _messages(path) if m._raw is None]
+    back = pickle.loads(pickle.dumps(released))
+    assert [m.headers for m in back] == [m.headers for m in released]
+    assert [m.facts for m in back] == [m.facts for m in released]
 
 
 @pytest.mark.skipif(core.compiled() is None, reason="only the compiled reader says where a payload is in the file")

@@ -21,6 +21,8 @@ pub struct FactIds {
     pub contact: u32,
     pub user_agent: u32,
     pub server: u32,
+    pub authorization: u32,
+    pub proxy_authorization: u32,
 }
 
 /// The top Via (RFC 3261 §20.42, RFC 3581), as `sip.headers.Via` has it.
@@ -50,6 +52,8 @@ pub struct Facts<'a> {
     /// The first User-Agent and Server values (`SipMessage.user_agent`, `.server`).
     pub user_agent: Option<&'a [u8]>,
     pub server: Option<&'a [u8]>,
+    /// A non-empty first Authorization or Proxy-Authorization value (`Transaction.has_credentials`).
+    pub credentials: bool,
 }
 
 fn is_ws(b: u8) -> bool {
@@ -311,6 +315,8 @@ pub fn facts<'a>(data: &'a [u8], r: &Record, ids: FactIds) -> Option<Facts<'a>> 
         }
     }
     let (user_agent, server) = (first_plain(ids.user_agent)?, first_plain(ids.server)?);
+    let credentials = first_plain(ids.authorization)?.is_some_and(|v| !v.is_empty())
+        || first_plain(ids.proxy_authorization)?.is_some_and(|v| !v.is_empty());
     Some(Facts {
         via_count,
         via: top,
@@ -320,6 +326,7 @@ pub fn facts<'a>(data: &'a [u8], r: &Record, ids: FactIds) -> Option<Facts<'a>> 
         contact_port,
         user_agent,
         server,
+        credentials,
     })
 }
 
@@ -335,6 +342,8 @@ mod tests {
         contact: 4,
         user_agent: 8,
         server: 9,
+        authorization: 10,
+        proxy_authorization: 11,
     };
 
     fn table() -> NameTable {
@@ -348,6 +357,8 @@ mod tests {
             ("To", 3),
             ("Contact", 4),
             ("Call-ID", 5),
+            ("Authorization", 10),
+            ("Proxy-Authorization", 11),
         ] {
             names.insert(name.as_bytes().to_vec(), id);
         }
@@ -419,6 +430,24 @@ mod tests {
     }
 
     #[test]
+    fn credentials_are_a_non_empty_first_authorization_of_either_kind() {
+        let with = |h: &str| {
+            facts_of(
+                format!("INVITE x SIP/2.0\r\n{h}\r\n")
+                    .as_bytes()
+                    .to_vec()
+                    .leak(),
+            )
+            .unwrap()
+        };
+        assert!(with("Authorization: Digest username=\"a\"\r\n").credentials);
+        assert!(with("Proxy-Authorization: Digest username=\"a\"\r\n").credentials);
+        assert!(with("Authorization:  \r\nProxy-Authorization: x\r\n").credentials);
+        assert!(!with("Authorization: \t\r\nAuthorization: Digest x\r\n").credentials);
+        assert!(!with("Via: SIP/2.0/UDP h\r\n").credentials);
+    }
+
+    #[test]
     fn no_headers_at_all() {
         let f = facts_of(b"BYE x SIP/2.0\r\n\r\n").unwrap();
         assert_eq!(
@@ -432,6 +461,7 @@ mod tests {
                 contact_port: None,
                 user_agent: None,
                 server: None,
+                credentials: false,
             }
         );
     }

@@ -429,6 +429,7 @@ impl HeadParser {
             contact_port.into_bound_py_any(py)?,
             user_agent.into_bound_py_any(py)?,
             server.into_bound_py_any(py)?,
+            f.credentials.into_bound_py_any(py)?,
         ];
         Ok(PyTuple::new(py, items)?.into_any().unbind())
     }
@@ -437,7 +438,8 @@ impl HeadParser {
 #[pymethods]
 impl HeadParser {
     /// `special`: the ids of Call-ID, CSeq and Content-Length; `facts`: of Via, From, To, Contact
-    /// (with Call-ID and CSeq the headers every message must carry), User-Agent, Server.
+    /// (with Call-ID and CSeq the headers every message must carry), User-Agent, Server,
+    /// Authorization, Proxy-Authorization.
     #[new]
     fn new(
         call_id: u32,
@@ -449,6 +451,8 @@ impl HeadParser {
         contact: u32,
         user_agent: u32,
         server: u32,
+        authorization: u32,
+        proxy_authorization: u32,
     ) -> Self {
         HeadParser {
             table: crate::head::NameTable {
@@ -462,6 +466,8 @@ impl HeadParser {
                 contact,
                 user_agent,
                 server,
+                authorization,
+                proxy_authorization,
             },
             strings: HashMap::new(),
             numbers: Vec::new(),
@@ -507,16 +513,7 @@ impl HeadParser {
         };
         // the header index as the bytes of the array Python keeps (native byte order): 16-bit
         // items when every offset and id fits, as in `parser.parse_message`
-        let narrow = l.head_end < 65536 && r.unknown.is_empty();
-        let mut raw = Vec::with_capacity(r.index.len() * if narrow { 2 } else { 4 });
-        for &v in &r.index {
-            if narrow {
-                raw.extend_from_slice(&(v as u16).to_ne_bytes());
-            } else {
-                raw.extend_from_slice(&v.to_ne_bytes());
-            }
-        }
-        let index = PyBytes::new(py, &raw);
+        let index = index_bytes(py, &l, &r);
         let ident = match crate::ident::ident(data, &l, &r, self.ident_ids) {
             Some(i) => Some(self.ident_tuple(py, i)?),
             None => None,
@@ -535,6 +532,38 @@ impl HeadParser {
             ident,
         ))
     }
+
+    /// (head_end, index, unknown) of `parse`, without the facts and the identity: the header
+    /// index of a message whose bytes were read back from its capture file.
+    fn index<'py>(
+        &mut self,
+        py: Python<'py>,
+        data: &[u8],
+    ) -> (usize, Bound<'py, PyBytes>, Vec<u32>) {
+        let l = crate::head::layout(data);
+        let r = self.table.record(data, &l);
+        let index = index_bytes(py, &l, &r);
+        (l.head_end, index, r.unknown)
+    }
+}
+
+/// The header index as the bytes of the array Python keeps (native byte order): 16-bit items
+/// when every offset and id fits, as in `parser.parse_message`.
+fn index_bytes<'py>(
+    py: Python<'py>,
+    l: &crate::head::Layout,
+    r: &crate::head::Record,
+) -> Bound<'py, PyBytes> {
+    let narrow = l.head_end < 65536 && r.unknown.is_empty();
+    let mut raw = Vec::with_capacity(r.index.len() * if narrow { 2 } else { 4 });
+    for &v in &r.index {
+        if narrow {
+            raw.extend_from_slice(&(v as u16).to_ne_bytes());
+        } else {
+            raw.extend_from_slice(&v.to_ne_bytes());
+        }
+    }
+    PyBytes::new(py, &raw)
 }
 
 #[pymodule]

@@ -123,18 +123,11 @@ class Transaction:
     def response_retransmissions(self) -> int:
         return len(self.retransmitted) - self.request_retransmissions
 
-    _credentials: bool | None = field(default=None, init=False, repr=False, compare=False)
-    """`has_credentials`, once asked (the request does not change)."""
-
     @property
     def has_credentials(self) -> bool:
         """The request carries Authorization or Proxy-Authorization (`request.authorization` is
-        not None), found without parsing the digest parameters."""
-        found = self._credentials
-        if found is None:
-            request = self.request
-            found = self._credentials = bool(request.header("Authorization") or request.header("Proxy-Authorization"))
-        return found
+        not None), found without parsing the digest parameters (one of the key facts)."""
+        return self.request.facts.credentials
 
     @property
     def is_challenge(self) -> bool:

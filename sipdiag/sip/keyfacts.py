@@ -2,8 +2,8 @@
 of every message, without the parsed views.
 
 `KeyFacts` holds the top Via (transport, host, port, branch, received=, rport=), how many Via
-values there are, the From and To tags, the first Contact's host and port and the User-Agent
-and Server — each exactly as the views of sip/headers.py (and `SipMessage.header`) give it
+values there are, the From and To tags, the first Contact's host and port, the User-Agent
+and Server and whether there are credentials — each exactly as the views of sip/headers.py (and `SipMessage.header`) give it
 (`facts_from_views` reads them from there). The compiled core (rust/src/facts.rs) reads the
 same tuple straight from the bytes for the plain forms nearly every message uses and declines
 the rest, so on a busy capture most messages never build a Via, name-addr or URI view at all;
@@ -37,6 +37,8 @@ class KeyFacts(NamedTuple):
     user_agent: str | None
     """The first User-Agent value (`SipMessage.user_agent`), and the first Server value."""
     server: str | None
+    credentials: bool
+    """The request carries credentials: a non-empty Authorization or Proxy-Authorization."""
 
     @property
     def sent_by(self) -> str | None:
@@ -70,6 +72,7 @@ def facts_from_views(msg: "SipMessage") -> KeyFacts:
         uri.port if uri is not None else None,
         msg.header("User-Agent"),
         msg.header("Server"),
+        bool(msg.header("Authorization") or msg.header("Proxy-Authorization")),
     )
 
 

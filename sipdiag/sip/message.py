@@ -29,6 +29,15 @@ from .keyfacts import KeyFacts, facts_from_views
 from .sdp import SessionDescription, parse_sdp
 
 
+RECENT = 512
+"""Header indexes derived again for messages whose bytes were read back, and kept."""
+_RECENT_INDEXES: dict = {}
+"""(RawFile, offset) → header index, oldest first (see `SipMessage._layout`)."""
+
+_MORE = {"direction": None, "ip_fragments": 1, "tcp_segments": 1, "tunnel": None, "first_origin": None}
+"""What few messages have, and its value for the others (see `SipMessage._more`)."""
+
+
 NONE: tuple = ()
 """The shared empty sequence of a message without anomalies or other sightings."""
 
@@ -45,6 +54,13 @@ class Anomaly:
 
     def to_json(self) -> dict:
         return {"name": self.name, "detail": self.detail, "evidence": self.origin.to_json()}
+
+
+class _Views:
+    """The structured views of one message parsed so far (a slot is unset until parsed): made
+    for the few messages that are asked for one, instead of eight slots in every message."""
+
+    __slots__ = ("top_via", "from_", "to", "contacts", "ruri", "sdp", "authorization", "challenge")
 
 
 class SipMessage:
@@ -65,11 +81,8 @@ class SipMessage:
 
     __slots__ = (
         "origin", "time", "src", "dst", "transport", "_raw", "_file", "_at", "_sum", "start_line", "method",
-        "status", "anomalies", "direction", "ip_fragments", "tcp_segments", "tunnel",
-        "first_origin", "seq",
-        "_head_at", "_head_end", "_body_at", "_index", "_folded", "_call_id", "_cseq",
-        "_top_via", "_from", "_to", "_contacts", "_ruri", "_sdp", "_authorization", "_challenge",
-        "_facts",
+        "status", "anomalies", "seq", "_body_at", "_index", "_folded", "_call_id", "_cseq", "_facts", "_views",
+        "_more",
     )
 
     def __init__(
@@ -84,8 +97,6 @@ class SipMessage:
         start_line: str,
         method: str | None,
         status: int | None,
-        head_at: int,
-        head_end: int,
         body_at: int,
         index: Sequence[int],
         folded: dict[int, str] | None = None,
@@ -110,12 +121,11 @@ class SipMessage:
         self.start_line = start_line
         self.method = method
         self.status = status
-        self._head_at = head_at
-        """raw[_head_at:_head_end] is the head (start line and headers), without leading CR/LF."""
-        self._head_end = head_end
         self._body_at = body_at
+        """Where the body starts in the bytes."""
         self._index = index
-        """Per header line: name id, line start, value start, value end (offsets in the decoded head)."""
+        """Per header line: name id, line start, value start, value end (offsets in the bytes);
+        None once the bytes are left in the file (`leave_in`): `_layout` derives it again."""
         self._folded = folded
         """Values of folded (multi-line) headers by header position, already joined."""
         self._call_id = call_id
@@ -123,13 +133,10 @@ class SipMessage:
         self.anomalies: Sequence[Anomaly] = anomalies or NONE
         """What is odd about this message; a shared empty tuple when nothing is (most messages):
         to add one, assign a new list."""
-        self.direction: str | None = None
-        """For text logs: 'in' or 'out' as seen by the logging host."""
-        self.ip_fragments = 1
-        self.tcp_segments = 1
-        self.tunnel: str | None = None
-        self.first_origin: Origin | None = None
-        """Frame where a message spread over several segments began."""
+        self._views: _Views | None = None
+        """The structured views parsed so far (Via, From, To, ...: `_view`), or None."""
+        self._more: dict | None = None
+        """What few messages have (`direction`, `ip_fragments`, ...: `_MORE`), or None."""
         self.seq = 0
         """Position in the merged timeline of all inputs (set by flows)."""
         self._facts = facts
@@ -153,14 +160,40 @@ class SipMessage:
 
     def leave_in(self, file, offset: int) -> None:
         """The message's bytes are also at `offset` in capture file `file` (a RawFile): let go of
-        them, keeping what reads them back (`raw`) and tells them apart (`digest`)."""
+        them and of their header index, keeping what reads them back (`raw`), tells them apart
+        (`digest`) and finds the headers in them again (`_layout`)."""
         raw = self._raw
-        if len(raw) > 0xFFFFFF:
-            return  # longer than a message can be: keep it
+        if len(raw) > 0xFFFFFF or self._folded is not None:
+            return  # longer than a message can be, or folded lines joined: keep it
         self._file = file
         self._at = offset
         self._sum = hash(raw) << 24 | len(raw)
         self._raw = None
+        self._index = None
+
+    def _layout(self) -> tuple[bytes, Sequence[int]]:
+        """(bytes, header index): the index kept, or derived again from the bytes read back
+        (parser.header_index, which the RawFile has), the last RECENT ones kept."""
+        raw = self.raw
+        index = self._index
+        if index is not None:
+            return raw, index
+        key = (self._file, self._at)
+        index = _RECENT_INDEXES.get(key)
+        if index is None:
+            index_of = self._file.index_of
+            if index_of is None:  # a RawFile unpickled elsewhere: the active core's
+                from .parser import index_function
+
+                index_of = self._file.index_of = index_function()
+            index = _RECENT_INDEXES[key] = index_of(raw)
+            if len(_RECENT_INDEXES) > RECENT:
+                del _RECENT_INDEXES[next(iter(_RECENT_INDEXES))]
+        return raw, index
+
+    def layout(self) -> tuple[int, Sequence[int], dict[int, str] | None]:
+        """(where the body starts, header index, folded values): how the parser cut the bytes."""
+        return self._body_at, self._layout()[1], self._folded
 
     @property
     def is_request(self) -> bool:
@@ -206,24 +239,24 @@ class SipMessage:
         if folded is not None and position in folded:
             return folded[position]
         i = position * 4
-        index = self._index
-        return self.raw[index[i + 2]:index[i + 3]].decode("utf-8", "replace").strip()
+        raw, index = self._layout()
+        return raw[index[i + 2]:index[i + 3]].decode("utf-8", "replace").strip()
 
     def _written_name(self, position: int) -> str:
         """The header name of line `position` as written, canonical form."""
-        line_at = self._index[position * 4 + 1]
-        raw = self.raw
+        raw, index = self._layout()
+        line_at = index[position * 4 + 1]
         return canonical_header(raw[line_at:raw.index(b":", line_at)].decode("utf-8", "replace"))
 
     @property
     def headers(self) -> list[tuple[str, str]]:
         """Every header line in order as (canonical name, value); compact forms expanded, folds joined."""
-        return [(self._written_name(p), self._value(p)) for p in range(len(self._index) // 4)]
+        return [(self._written_name(p), self._value(p)) for p in range(len(self._layout()[1]) // 4)]
 
     def _positions(self, name: str) -> list[int]:
         """Positions of the header lines called `name` (case-insensitive, compact forms too)."""
         wanted = header_id(name)
-        ids = self._index[0::4]
+        ids = self._layout()[1][0::4]
         if wanted != OTHER_NAME:
             n = ids.count(wanted)
             if n <= 1:
@@ -239,16 +272,20 @@ class SipMessage:
         """First value of a header (canonical name, case-insensitive), or None."""
         wanted = header_id(name)
         if wanted != OTHER_NAME:
+            raw, index = self._layout()
             try:
-                position = self._index[0::4].index(wanted)
+                position = index[0::4].index(wanted)
             except ValueError:
                 return None
-        else:
-            positions = self._positions(name)
-            if not positions:
-                return None
-            position = positions[0]
-        return self._value(position)
+            folded = self._folded
+            if folded is not None and position in folded:
+                return folded[position]
+            i = position * 4
+            return raw[index[i + 2]:index[i + 3]].decode("utf-8", "replace").strip()
+        positions = self._positions(name)
+        if not positions:
+            return None
+        return self._value(positions[0])
 
     def header_values(self, name: str) -> list[str]:
         """All values of a header; list headers (Via, Contact, ...) split at commas."""
@@ -260,7 +297,44 @@ class SipMessage:
             return [item for v in values for item in split_list(v)]
         return values
 
+    # -- what few messages have ----------------------------------------------------------
+    def _get_more(self, name: str):
+        more = self._more
+        return _MORE[name] if more is None else more.get(name, _MORE[name])
+
+    def _set_more(self, name: str, value) -> None:
+        more = self._more
+        if more is None:
+            if value == _MORE[name]:
+                return
+            more = self._more = {}
+        more[name] = value
+
+    direction = property(lambda self: self._get_more("direction"),
+                         lambda self, v: self._set_more("direction", v),
+                         doc="For text logs: 'in' or 'out' as seen by the logging host.")
+    ip_fragments = property(lambda self: self._get_more("ip_fragments"),
+                            lambda self, v: self._set_more("ip_fragments", v),
+                            doc="IP fragments the message came in (1: not fragmented).")
+    tcp_segments = property(lambda self: self._get_more("tcp_segments"),
+                            lambda self, v: self._set_more("tcp_segments", v),
+                            doc="TCP segments the message came in.")
+    tunnel = property(lambda self: self._get_more("tunnel"),
+                      lambda self, v: self._set_more("tunnel", v),
+                      doc="The encapsulation it was found in (HEP, ...), or None.")
+    first_origin = property(lambda self: self._get_more("first_origin"),
+                            lambda self, v: self._set_more("first_origin", v),
+                            doc="Frame where a message spread over several segments began.")
+
     # -- structured views ----------------------------------------------------------------
+    def _keep(self, name: str, view):
+        """`view` kept as the message's view `name`, and returned."""
+        views = self._views
+        if views is None:
+            views = self._views = _Views()
+        setattr(views, name, view)
+        return view
+
     @property
     def facts(self) -> KeyFacts:
         """Top Via, Via count, From/To tags and first Contact host/port (see keyfacts.py): what the
@@ -291,11 +365,13 @@ class SipMessage:
 
     @property
     def ruri(self) -> Uri | None:
-        try:
-            return self._ruri
-        except AttributeError:
-            self._ruri = parse_uri(self.request_uri)
-            return self._ruri
+        views = self._views
+        if views is not None:
+            try:
+                return views.ruri
+            except AttributeError:
+                pass
+        return self._keep("ruri", parse_uri(self.request_uri))
 
     @property
     def vias(self) -> list[Via]:
@@ -316,41 +392,49 @@ class SipMessage:
 
     @property
     def top_via(self) -> Via | None:
-        try:
-            return self._top_via
-        except AttributeError:
-            pass
+        views = self._views
+        if views is not None:
+            try:
+                return views.top_via
+            except AttributeError:
+                pass
         top = None
         for value in self.header_values("Via"):
             top = parse_via(value)
             if top is not None:
                 break
-        self._top_via = top
-        return top
+        return self._keep("top_via", top)
 
     @property
     def from_(self) -> NameAddr | None:
-        try:
-            return self._from
-        except AttributeError:
-            self._from = parse_name_addr(self.header("From"))
-            return self._from
+        views = self._views
+        if views is not None:
+            try:
+                return views.from_
+            except AttributeError:
+                pass
+        return self._keep("from_", parse_name_addr(self.header("From")))
 
     @property
     def to(self) -> NameAddr | None:
-        try:
-            return self._to
-        except AttributeError:
-            self._to = parse_name_addr(self.header("To"))
-            return self._to
+        views = self._views
+        if views is not None:
+            try:
+                return views.to
+            except AttributeError:
+                pass
+        return self._keep("to", parse_name_addr(self.header("To")))
 
     @property
     def contacts(self) -> list[NameAddr]:
-        try:
-            return self._contacts
-        except AttributeError:
-            self._contacts = [c for c in (parse_name_addr(x) for x in self.header_values("Contact")) if c is not None]
-            return self._contacts
+        views = self._views
+        if views is not None:
+            try:
+                return views.contacts
+            except AttributeError:
+                pass
+        return self._keep("contacts", [c for c in (parse_name_addr(x) for x in self.header_values("Contact"))
+                                       if c is not None])
 
     @property
     def record_routes(self) -> list[NameAddr]:
@@ -371,22 +455,26 @@ class SipMessage:
     @property
     def authorization(self) -> Credentials | None:
         """Authorization or Proxy-Authorization credentials, if any."""
-        try:
-            return self._authorization
-        except AttributeError:
-            self._authorization = parse_credentials(self.header("Authorization")
-                                                    or self.header("Proxy-Authorization"))
-            return self._authorization
+        views = self._views
+        if views is not None:
+            try:
+                return views.authorization
+            except AttributeError:
+                pass
+        return self._keep("authorization", parse_credentials(self.header("Authorization")
+                                                             or self.header("Proxy-Authorization")))
 
     @property
     def challenge(self) -> Credentials | None:
         """WWW-Authenticate or Proxy-Authenticate challenge, if any."""
-        try:
-            return self._challenge
-        except AttributeError:
-            self._challenge = parse_credentials(self.header("WWW-Authenticate")
-                                                or self.header("Proxy-Authenticate"))
-            return self._challenge
+        views = self._views
+        if views is not None:
+            try:
+                return views.challenge
+            except AttributeError:
+                pass
+        return self._keep("challenge", parse_credentials(self.header("WWW-Authenticate")
+                                                         or self.header("Proxy-Authenticate")))
 
     @property
     def expires(self) -> int | None:
@@ -400,15 +488,17 @@ class SipMessage:
     @property
     def sdp(self) -> SessionDescription | None:
         """The SDP body, also when it is one part of a multipart body."""
-        try:
-            return self._sdp
-        except AttributeError:
-            self._sdp = self._parse_sdp()
-            return self._sdp
+        views = self._views
+        if views is not None:
+            try:
+                return views.sdp
+            except AttributeError:
+                pass
+        if self._body_at >= (len(self._raw) if self._raw is not None else self._sum & 0xFFFFFF):
+            return None  # no body (most messages): nothing to read back or keep
+        return self._keep("sdp", self._parse_sdp())
 
     def _parse_sdp(self) -> SessionDescription | None:
-        if self._body_at >= (len(self._raw) if self._raw is not None else self._sum & 0xFFFFFF):
-            return None  # no body: nothing to read back
         ctype = self.content_type
         if not ctype:
             return None

@@ -26,7 +26,8 @@ MANDATORY = ("Via", "From", "To", "Call-ID", "CSeq")
 """RFC 3261 §8.1.1: headers every request (and its responses) must carry."""
 MANDATORY_IDS = tuple(header_id(h) for h in MANDATORY)
 CALL_ID_ID, CSEQ_ID, CONTENT_LENGTH_ID = header_id("Call-ID"), header_id("CSeq"), header_id("Content-Length")
-FACT_IDS = tuple(header_id(h) for h in ("Via", "From", "To", "Contact", "User-Agent", "Server"))
+FACT_IDS = tuple(header_id(h) for h in ("Via", "From", "To", "Contact", "User-Agent", "Server", "Authorization",
+                                         "Proxy-Authorization"))
 """Ids of the headers the compiled core reads the key facts from (rust/src/facts.rs)."""
 
 def split_head(data: bytes) -> tuple[bytes, bytes, bool]:
@@ -178,6 +179,43 @@ def _record_function():
     return _compiled_parser.parse
 
 
+def header_index(data: bytes) -> array:
+    """The header index `parse_message` gave the message of `data`: for a message whose bytes
+    were left in the capture file and read back (`SipMessage._layout`). Name ids are stable,
+    so the same bytes give the same index, on either core."""
+    return index_function()(data)
+
+
+def index_function() -> Callable[[bytes], array]:
+    """`header_index` of the active core, looked up once (dissect gives it to the RawFile of an
+    input whose messages leave their bytes in the file)."""
+    _record_function()  # the active core's parser, made and taught the names once
+    if _compiled_parser is None or core.compiled() is None:
+        return _pure_header_index
+    index_of = _compiled_parser.index
+
+    def compiled_header_index(data: bytes) -> array:
+        head_end, index, unknown = index_of(data)
+        if not unknown:
+            return array("H" if head_end < 65536 else "I", index)
+        return _with_names(data, array("I", index), unknown, head_end)
+
+    return compiled_header_index
+
+
+def _pure_header_index(data: bytes) -> array:
+    _lead, head_end, _body_at, _terminated, _start_end, index, unknown, *_ = head_record(data)
+    return _with_names(data, index, unknown, head_end)
+
+
+def _with_names(data: bytes, index, unknown: list[int], head_end: int) -> array:
+    """`index` with the ids of the names the compiled parser did not know, as `parse_message`."""
+    for i in range(0, len(unknown), 2):
+        position = unknown[i]
+        index[position * 4] = _name_id(data[index[position * 4 + 1]:unknown[i + 1]])
+    return array("H" if head_end < 65536 else "I", index)
+
+
 def parse_message(
     data: bytes,
     *,
@@ -221,8 +259,7 @@ def parse_message_checked(
             _other_lines(data, index, others, origin, anomalies)
         return SipMessage(
             origin=origin, time=time, src=src, dst=dst, transport=transport, raw=raw, start_line=start,
-            method=method, status=status, head_at=lead, head_end=head_end, body_at=body_at,
-            index=index, call_id=call_id, cseq=cseq,
+            method=method, status=status, body_at=body_at, index=index, call_id=call_id, cseq=cseq,
             anomalies=anomalies or None, facts=None if facts is None else new_facts(KeyFacts, facts),
         ), True
     start = data[lead:start_end].decode("utf-8", "replace")
@@ -282,8 +319,6 @@ def parse_message_checked(
         start_line=start,
         method=method,
         status=status,
-        head_at=lead,
-        head_end=head_end,
         body_at=body_at,
         index=array("H" if head_end < 65536 else "I", index),
         folded=folded,

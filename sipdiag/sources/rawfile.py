@@ -26,11 +26,14 @@ RECENT = 512
 class RawFile:
     """One capture file to read message bytes back from (opened on the first read)."""
 
-    __slots__ = ("path", "name", "_fd", "_recent")
+    __slots__ = ("path", "name", "index_of", "_fd", "_recent")
 
     def __init__(self, path: str, name: str) -> None:
         self.path = path
         self.name = name
+        self.index_of = None
+        """The parser's header index function (bytes → index), given by the one that parses the
+        file's messages (dissect.py): a message left here keeps no index (`SipMessage._layout`)."""
         self._fd: int | None = None
         self._recent: OrderedDict[int, bytes] = OrderedDict()
 
