@@ -291,3 +291,30 @@ def test_lan_and_wan_captures_are_not_merged():
     # the same REGISTERs seen before and after the NAT are different hops, not one message
     both = analyze_paths([str(LAB / "ast-01-aor-404.pcap"), str(LAB / "ast-01-aor-404.lan.pcap")])
     assert len(both.messages) == 8
+
+
+# -- the compact lookups of the index (flow/index.py) ------------------------------------------
+
+def test_origin_map_reads_as_the_dict_it_replaces():
+    """OriginMap against a plain dict fed the same setdefault calls: frames and lines of several
+    inputs, out of order, repeated (two messages of one datagram share a frame), and origins
+    with neither or both numbers."""
+    import random
+
+    from sipdiag.flow.index import OriginMap
+    from sipdiag.sources.frame import Origin
+
+    rng = random.Random(5060)
+    origins = [Origin("a.pcap", frame=f) for f in range(1, 300)] + [Origin("b.log", line=n) for n in range(1, 200)]
+    origins += [Origin("a.pcap"), Origin("c", frame=3, line=4), Origin("b.log", frame=7)]
+    for shuffled in (False, True):
+        feed = origins + rng.sample(origins, 80)  # repeats: the first message stays
+        if shuffled:
+            rng.shuffle(feed)
+        plain, compact = {}, OriginMap()
+        for i, origin in enumerate(feed):
+            assert compact.setdefault(origin, i) == plain.setdefault(origin, i)
+        assert len(compact) == len(plain)
+        for origin in origins + [Origin("a.pcap", frame=999), Origin("zz", line=1), Origin("b.log", line=0)]:
+            assert compact.get(origin) == plain.get(origin)
+            assert (origin in compact) == (origin in plain)

@@ -61,8 +61,11 @@ def build_analysis(inputs: list[tuple[InputSummary, list]]) -> Analysis:
             anomalies.append(item)
         else:
             events.append(item)
-    times = [msg.time for msg in messages if msg.time is not None]
-    flows = build_flows(tracker.transactions, max(times) if times else None, tracker.orphan_responses)
+    tracker.close()
+    recent.clear()
+    host_table = hosts.finish()
+    last = max((msg.time for msg in messages if msg.time is not None), default=None)
+    flows = build_flows(tracker.transactions, last, tracker.orphan_responses)
     analysis = Analysis(
         inputs=[summary for summary, _items in inputs],
         messages=messages,
@@ -70,7 +73,7 @@ def build_analysis(inputs: list[tuple[InputSummary, list]]) -> Analysis:
         log_events=events,
         transactions=tracker.transactions,
         flows=flows,
-        hosts=hosts.finish(),
+        hosts=host_table,
         log_facts=extract_facts(events),
         orphan_responses=tracker.orphan_responses,
         forwarded=hosts.forwarded,

@@ -55,7 +55,8 @@ class HostTracker:
 
     def __init__(self) -> None:
         self.hosts: dict[str, Host] = {}
-        self._received: dict[tuple, set[str]] = {}
+        self._received: dict[tuple, str | set[str]] = {}
+        """(Call-ID, CSeq, method or status) → the ip it was sent to (a set once several)."""
         self.forwards: dict[str, int] = {}
         self.forwarded: set[int] = set()
         """`seq` of every message a proxy passed on (the same request/response was sent to its sender before)."""
@@ -88,9 +89,17 @@ class HostTracker:
             dst.is_logging_host = True
 
         key = (msg.call_id, msg.cseq, msg.method or msg.status)
-        receivers = self._received.setdefault(key, set())
-        forwarded = src_ip in receivers
-        receivers.add(dst_ip)
+        receivers = self._received.get(key)
+        if receivers is None:  # most messages: sent once, to one host
+            self._received[key] = dst_ip
+            forwarded = False
+        elif type(receivers) is str:
+            forwarded = src_ip == receivers
+            if dst_ip != receivers:
+                self._received[key] = {receivers, dst_ip}
+        else:
+            forwarded = src_ip in receivers
+            receivers.add(dst_ip)
         if forwarded:
             self.forwards[src_ip] = self.forwards.get(src_ip, 0) + 1
             self.forwarded.add(msg.seq)
@@ -151,6 +160,9 @@ class HostTracker:
         return found
 
     def finish(self) -> dict[str, Host]:
+        """Every message is in: the roles, and the hosts table (the lookups by message go)."""
+        self._received = {}
+        self._claims = {}
         for ip, h in self.hosts.items():
             products = " ".join(h.user_agents)
             if self.forwards.get(ip, 0) >= 1 and (self.forwards[ip] >= 2 or PROXY_PRODUCTS.search(products)):

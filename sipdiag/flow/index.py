@@ -11,7 +11,8 @@ on busy captures. The index holds references only; it judges nothing.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from array import array
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 from ..sip.grammar import normalise_ip
@@ -80,6 +81,79 @@ class SeqMap:
         return (seq for seq, v in enumerate(self._items) if v is not None)
 
 
+class OriginMap:
+    """A mapping from Origin to one message, first one kept (`setdefault`), for the messages a
+    finding cites: per input, the frame (or line) numbers in one array and the messages in a
+    list beside it, about 16 bytes a message instead of a dictionary entry keyed by an Origin
+    (about 50). The numbers come in ascending order nearly always (a capture's frames, a log's
+    lines); one that does not (timestamps out of order in the capture), and an origin with
+    neither or both numbers, goes to a plain dictionary beside them. Reads as a dict does for
+    what rules and reports ask: `get`, `[]`, `in`, `len`."""
+
+    __slots__ = ("_inputs", "_other")
+
+    def __init__(self) -> None:
+        self._inputs: dict[str, tuple[array, list]] = {}
+        """source → (ascending numbers, the message at each)."""
+        self._other: dict = {}
+
+    @staticmethod
+    def _number(origin) -> int | None:
+        frame, line = origin.frame, origin.line
+        if line is None:
+            return None if frame is None else frame * 2
+        return line * 2 + 1 if frame is None else None
+
+    def setdefault(self, origin, msg):
+        number = self._number(origin)
+        entry = None if number is None else self._inputs.get(origin.source)
+        if number is not None and entry is None:
+            entry = self._inputs[origin.source] = (array("q"), [])
+        if entry is not None:
+            numbers = entry[0]
+            if not numbers or number > numbers[-1]:  # the usual case: the next frame or line
+                # (never in _other: what went there was at most the last number of its time)
+                numbers.append(number)
+                entry[1].append(msg)
+                return msg
+            else:
+                found = self._in(entry, number)
+                if found is not None:
+                    return found
+        return self._other.setdefault(origin, msg)
+
+    __setitem__ = setdefault  # tests build small maps by assignment; the first one is kept
+
+    @staticmethod
+    def _in(entry: tuple[array, list], number: int):
+        numbers = entry[0]
+        i = bisect_left(numbers, number)
+        if i < len(numbers) and numbers[i] == number:
+            return entry[1][i]
+        return None
+
+    def get(self, origin, default=None):
+        number = self._number(origin)
+        if number is not None:
+            entry = self._inputs.get(origin.source)
+            found = None if entry is None else self._in(entry, number)
+            if found is not None:
+                return found
+        return self._other.get(origin, default)
+
+    def __getitem__(self, origin):
+        found = self.get(origin)
+        if found is None:
+            raise KeyError(origin)
+        return found
+
+    def __contains__(self, origin) -> bool:
+        return self.get(origin) is not None
+
+    def __len__(self) -> int:
+        return sum(len(numbers) for numbers, _ in self._inputs.values()) + len(self._other)
+
+
 @dataclass
 class AnalysisIndex:
     """Dictionaries over messages, transactions and flows (see the module docstring)."""
@@ -88,15 +162,14 @@ class AnalysisIndex:
     """`seq` of a message → the transaction it belongs to (requests, responses, ACK of a non-2xx)."""
     flow_of: SeqMap = field(default_factory=SeqMap)
     """`seq` of a message → its flow."""
-    flow_of_transaction: dict[int, Flow] = field(default_factory=dict)
-    """id() of a transaction → its flow."""
     flows_by_kind: dict[str, list[Flow]] = field(default_factory=dict)
     requests_to: dict[tuple, list[SipMessage]] = field(default_factory=dict)
     """(dst ip, dst port) → requests sent there, in trace order."""
     first_to_ip: dict[str, SipMessage] = field(default_factory=dict)
     """dst ip → the first message sent to it."""
-    copies: dict[tuple, list[SipMessage]] = field(default_factory=dict)
-    """(method, Call-ID, CSeq) → every copy of that request (retransmissions, proxied copies) in trace order."""
+    copies: dict[tuple, SipMessage | list[SipMessage]] = field(default_factory=dict)
+    """(method, Call-ID, CSeq) → every copy of that request (retransmissions, proxied copies) in
+    trace order: the request itself while it is the only one (most requests), else a list."""
     registered: dict[str, list[Flow]] = field(default_factory=dict)
     """user part of the AOR → registration flows of that user that ended registered."""
     marked_response: dict[tuple, SipMessage] = field(default_factory=dict)
@@ -115,7 +188,7 @@ class AnalysisIndex:
     """(dst ip, dst port) → RTP packets sent there (two captures of one event: the larger count, not the sum)."""
     rtp_from: dict[str, int] = field(default_factory=dict)
     """src ip → RTP packets sent from it (same rule for two captures)."""
-    message_at: dict = field(default_factory=dict)
+    message_at: OriginMap = field(default_factory=lambda: OriginMap())
     """Origin (file + frame or line) → the message seen there, in any input of the event."""
     flow_by_id: dict[str, Flow] = field(default_factory=dict)
     legs: dict[str, list[Flow]] = field(default_factory=dict)
@@ -160,9 +233,14 @@ class AnalysisIndex:
         self._bindings[key] = found
         return found
 
+    def flow_of_transaction(self, t: Transaction) -> Flow | None:
+        """The flow transaction `t` is in (the flow of its request)."""
+        return self.flow_of.get(t.request.seq)
+
     def next_copy(self, msg: SipMessage, sender_ip: str | None) -> SipMessage | None:
         """The first later copy of request `msg` sent by `sender_ip` (a proxy passing it on)."""
-        for other in self.copies.get((msg.method, msg.call_id, msg.cseq), ()):
+        copies = self.copies.get((msg.method, msg.call_id, msg.cseq), ())
+        for other in (copies,) if type(copies) is SipMessage else copies:
             if other.seq > msg.seq and other.src.ip == sender_ip:
                 return other
         return None
@@ -195,7 +273,6 @@ def build_index(analysis: Analysis) -> AnalysisIndex:
         idx.flows_by_kind.setdefault(flow.kind, []).append(flow)
         ips: dict[str, None] = {}
         for t in flow.transactions:
-            idx.flow_of_transaction.setdefault(id(t), flow)
             idx.flow_of.fill(_seqs(t), flow)
             ips[t.client.ip] = ips[t.server.ip] = None
         for ip in ips:
@@ -204,6 +281,7 @@ def build_index(analysis: Analysis) -> AnalysisIndex:
         if flow.kind == "registration" and flow.outcome == m.REGISTERED and flow.aor:
             user = flow.aor.split(":", 1)[-1].split("@", 1)[0]
             idx.registered.setdefault(user, []).append(flow)
+    copies = idx.copies
     for msg in analysis.messages:
         idx.message_at.setdefault(msg.origin, msg)
         for origin in analysis.also_seen.get(msg.seq, ()):
@@ -217,7 +295,14 @@ def build_index(analysis: Analysis) -> AnalysisIndex:
             idx.first_to_ip[dst.ip] = msg
         if msg.method is not None:
             idx.requests_to.setdefault(key, []).append(msg)
-            idx.copies.setdefault((msg.method, msg.call_id, msg.cseq), []).append(msg)
+            copy_key = (msg.method, msg.call_id, msg.cseq)
+            before = copies.get(copy_key)
+            if before is None:
+                copies[copy_key] = msg
+            elif type(before) is list:
+                before.append(msg)
+            else:
+                copies[copy_key] = [before, msg]
             continue
         facts = msg.facts
         received = facts.received

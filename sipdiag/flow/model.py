@@ -47,7 +47,6 @@ class Transaction:
     """One SIP transaction (RFC 3261 §17): a request, its retransmissions and responses."""
 
     id: str
-    key: tuple
     method: str
     request: SipMessage
     """The first copy of the request seen."""

@@ -88,7 +88,6 @@ class TransactionTracker:
     def _new(self, key: tuple, msg: SipMessage) -> Transaction:
         t = Transaction(
             id=f"t{len(self.transactions) + 1}",
-            key=key,
             method=msg.method or "",
             request=msg,
             requests=[msg],
@@ -96,6 +95,12 @@ class TransactionTracker:
         )
         self.transactions.append(t)
         return t
+
+    def close(self) -> None:
+        """Every message is in: let go of the lookups by key (a key per transaction, kept only
+        to match the messages that follow)."""
+        self._by_key = {}
+        self._ack_keys = {}
 
     def add(self, msg: SipMessage) -> Transaction | None:
         key = transaction_key(msg)

@@ -26,11 +26,11 @@ class NoResponse(Rule):
 
     def check(self, analysis):
         groups: dict[tuple, list] = {}
-        flow_by_t = analysis.index.flow_of_transaction
+        flow_of = analysis.index.flow_of_transaction
         for t in analysis.transactions:
             if t.method == "ACK" or t.final is not None:
                 continue
-            flow = flow_by_t.get(id(t))
+            flow = flow_of(t)
             timed_out = t.request_retransmissions > 0 or (flow is not None and flow.outcome == m.NO_RESPONSE
                                                           and flow.outcome_message in t.requests)
             if not timed_out:
@@ -55,7 +55,7 @@ class NoResponse(Rule):
             if not reasons:
                 reasons.append("the destination did not answer: wrong address/port, firewall, or a lost NAT "
                                "binding")
-            flow = flow_by_t.get(id(first))
+            flow = flow_of(first)
             copies = sum(len(t.requests) for t in ts)
             forks = [analysis.index.fork_of.get(id(t)) for t in ts]
             # a forked branch nobody answered while another branch took the call: the call worked
