@@ -17,6 +17,7 @@ import os
 import stat
 import sys
 import traceback
+from typing import BinaryIO, Callable
 
 import click
 
@@ -316,14 +317,16 @@ def analyze(ctx: click.Context, files: tuple[str, ...], fmt: str, output: str | 
         if output:
             click.echo(f"sipdiag: wrote {inert(output)}", err=True)
     elif fmt == "json":
-        from .report.json_report import analysis_json
+        from .jsonout import write_document
+        from .report.json_report import analysis_json, analysis_json_stream
 
-        document = analysis_json(analysis, findings)
         if redact:
             from .report.redact import redact_json
 
-            document = redact_json(document, analysis, findings)
-        _emit(dumps(document, indent=True), output)
+            document = redact_json(analysis_json(analysis, findings), analysis, findings)
+        else:
+            document = analysis_json_stream(analysis, findings)
+        _emit_with(lambda fh: (write_document(document, fh), fh.write(b"\n")), output)
     else:
         from rich.console import Console
 
@@ -377,13 +380,30 @@ def _emit(text: str, output: str | None, newline: bool = True) -> None:
         raise OutputError(output, exc.strerror or str(exc)) from None
 
 
-def _open_output(output: str):
+def _emit_with(write: Callable[[BinaryIO], object], output: str | None) -> None:
+    """`write` the report, bytes, to `output`, or to stdout when None; errors become OutputError (exit 2)."""
+    if not output:
+        sys.stdout.flush()
+        stdout = sys.stdout.buffer
+        write(stdout)
+        stdout.flush()
+        return
+    try:
+        with _open_output(output, binary=True) as fh:
+            write(fh)
+    except OSError as exc:
+        raise OutputError(output, exc.strerror or str(exc)) from None
+
+
+def _open_output(output: str, binary: bool = False):
     """The report file, opened for writing; a named pipe nobody reads from is refused, not waited on."""
     try:
         is_fifo = stat.S_ISFIFO(os.stat(output).st_mode)
     except (OSError, ValueError):
         is_fifo = False
     if not is_fifo:
+        if binary:
+            return open(output, "wb")
         return open(output, "w", encoding="utf-8", errors="backslashreplace")
     try:
         fd = os.open(output, os.O_WRONLY | os.O_NONBLOCK)
@@ -392,6 +412,8 @@ def _open_output(output: str):
             raise OutputError(output, "a named pipe (FIFO) that no program reads from") from None
         raise
     os.set_blocking(fd, True)
+    if binary:
+        return open(fd, "wb")
     return open(fd, "w", encoding="utf-8", errors="backslashreplace")
 
 

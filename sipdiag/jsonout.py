@@ -9,6 +9,8 @@ lone surrogate) the standard library writes the document instead, so output neve
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from typing import BinaryIO
 
 try:
     import orjson
@@ -25,3 +27,38 @@ def dumps(document: object, indent: bool = False) -> str:
         except (TypeError, orjson.JSONEncodeError):
             pass
     return json.dumps(document, indent=2 if indent else None, ensure_ascii=False, default=str)
+
+
+def _dump(value: object, indent: bool) -> bytes:
+    if orjson is not None:
+        try:
+            return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS | (orjson.OPT_INDENT_2 if indent else 0))
+        except (TypeError, orjson.JSONEncodeError):
+            pass
+    return json.dumps(value, indent=2 if indent else None, ensure_ascii=False, default=str).encode(
+        "utf-8", "backslashreplace")  # as the text files reports are written to
+
+
+def write_document(document: dict, fh: BinaryIO) -> None:
+    """`document` as two-space-indented JSON (what `dumps(document, indent=True)` gives, as
+    UTF-8) to binary file `fh`, one top-level value at a time. A value that is an iterator (not a
+    list) is written as an array an item at a time: a busy capture's flows and findings are tens
+    of MB of JSON, and neither their objects nor their text need exist whole. A newline inside
+    the JSON text of a value is always structure (strings escape theirs), so indenting it one
+    level deeper is a replace."""
+    if not document:
+        fh.write(b"{}")
+        return
+    sep = b"{\n  "
+    for key, value in document.items():
+        fh.write(sep + _dump(key, False) + b": ")
+        sep = b",\n  "
+        if not isinstance(value, Iterator):
+            fh.write(_dump(value, True).replace(b"\n", b"\n  "))
+            continue
+        item_sep = b"[\n    "
+        for item in value:
+            fh.write(item_sep + _dump(item, True).replace(b"\n", b"\n    "))
+            item_sep = b",\n    "
+        fh.write(b"[]" if item_sep == b"[\n    " else b"\n  ]")
+    fh.write(b"\n}")

@@ -60,6 +60,17 @@ def verdict_json(verdict: Verdict, ids: dict[int, str]) -> dict:
 
 
 def analysis_json(analysis: Analysis, findings: list[Finding], verdicts: list[Verdict] | None = None) -> dict:
+    """The document, whole."""
+    document = analysis_json_stream(analysis, findings, verdicts)
+    document["flows"] = list(document["flows"])
+    document["findings"] = list(document["findings"])
+    return document
+
+
+def analysis_json_stream(analysis: Analysis, findings: list[Finding],
+                         verdicts: list[Verdict] | None = None) -> dict:
+    """The document with its two long arrays, flows and findings, as iterators that make each
+    item when it is written (jsonout.write_document), secrets shortened item by item."""
     per_input: dict[str, int] = {}
     for msg in analysis.messages:
         per_input[msg.origin.source] = per_input.get(msg.origin.source, 0) + 1
@@ -69,7 +80,7 @@ def analysis_json(analysis: Analysis, findings: list[Finding], verdicts: list[Ve
     if verdicts is None:
         verdicts = decide(analysis, findings)
     ids = {id(f): f"f{i}" for i, f in enumerate(findings, 1)}
-    return shorten_tree({
+    document = shorten_tree({
         "schema": SCHEMA,
         "inputs": [input_json(s, per_input.get(s.path, 0)) for s in analysis.inputs],
         "summary": {
@@ -83,7 +94,10 @@ def analysis_json(analysis: Analysis, findings: list[Finding], verdicts: list[Ve
         "verdict": verdict_json(verdicts[0], ids),
         "verdicts": [verdict_json(v, ids) for v in verdicts],
         "hosts": [host_json(h) for h in analysis.hosts.values()],
-        "flows": [flow_json(f, analysis) for f in analysis.flows],
-        "findings": [{"id": ids[id(f)], **f.to_json()} for f in findings],
+        "flows": None,
+        "findings": None,
         "anomalies": [a.to_json() for a in analysis.anomalies],
     })
+    document["flows"] = (shorten_tree(flow_json(f, analysis)) for f in analysis.flows)
+    document["findings"] = (shorten_tree({"id": ids[id(f)], **f.to_json()}) for f in findings)
+    return document
