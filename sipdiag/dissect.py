@@ -17,7 +17,7 @@ from typing import Iterable, Iterator
 from .sip.framing import StreamFramer, looks_like_sip, split_datagram
 from .sip.grammar import number
 from .sip.message import Anomaly, SipMessage
-from .sip.parser import index_function, parse_message, parse_message_checked, record_function
+from .sip.parser import compiled_index_function, parse_message, parse_message_checked, record_function
 from .sources import Endpoint, Frame, LogEvent, Source, open_input
 from .sources.capture import CaptureReader
 from .sources.textlogs.local import with_local_address
@@ -71,7 +71,7 @@ def _dissect_frames(frames: Iterable[Frame | LogEvent], sniffed: bool = False, r
     """One shared Endpoint per address: a capture has few addresses and many messages."""
     record = record_function()
     if raw_file is not None:
-        raw_file.index_of = index_function()
+        raw_file.index_of = compiled_index_function()
     for frame in frames:
         if isinstance(frame, LogEvent):
             yield frame

@@ -160,16 +160,19 @@ class SipMessage:
 
     def leave_in(self, file, offset: int) -> None:
         """The message's bytes are also at `offset` in capture file `file` (a RawFile): let go of
-        them and of their header index, keeping what reads them back (`raw`), tells them apart
-        (`digest`) and finds the headers in them again (`_layout`)."""
+        them, keeping what reads them back (`raw`) and tells them apart (`digest`); and of their
+        header index too when the file says how to find it again (`index_of`, `_layout`)."""
         raw = self._raw
         if len(raw) > 0xFFFFFF or self._folded is not None:
             return  # longer than a message can be, or folded lines joined: keep it
+        if self._facts is None:  # the flow layer asks every message: read them while it is cheap
+            self._facts = facts_from_views(self)
         self._file = file
         self._at = offset
         self._sum = hash(raw) << 24 | len(raw)
         self._raw = None
-        self._index = None
+        if file.index_of is not None:  # it is quick to find the headers again (the compiled core)
+            self._index = None
 
     def _layout(self) -> tuple[bytes, Sequence[int]]:
         """(bytes, header index): the index kept, or derived again from the bytes read back
@@ -185,7 +188,7 @@ class SipMessage:
             if index_of is None:  # a RawFile unpickled elsewhere: the active core's
                 from .parser import index_function
 
-                index_of = self._file.index_of = index_function()
+                index_of = index_function()
             index = _RECENT_INDEXES[key] = index_of(raw)
             if len(_RECENT_INDEXES) > RECENT:
                 del _RECENT_INDEXES[next(iter(_RECENT_INDEXES))]

@@ -187,8 +187,7 @@ def header_index(data: bytes) -> array:
 
 
 def index_function() -> Callable[[bytes], array]:
-    """`header_index` of the active core, looked up once (dissect gives it to the RawFile of an
-    input whose messages leave their bytes in the file)."""
+    """`header_index` of the active core, looked up once."""
     _record_function()  # the active core's parser, made and taught the names once
     if _compiled_parser is None or core.compiled() is None:
         return _pure_header_index
@@ -201,6 +200,13 @@ def index_function() -> Callable[[bytes], array]:
         return _with_names(data, array("I", index), unknown, head_end)
 
     return compiled_header_index
+
+
+def compiled_index_function() -> Callable[[bytes], array] | None:
+    """`index_function()` when the compiled core is active (a microsecond a message), else
+    None: the pure-Python twin takes about ten, so messages read by it keep their index."""
+    fn = index_function()
+    return None if fn is _pure_header_index else fn
 
 
 def _pure_header_index(data: bytes) -> array:

@@ -85,7 +85,8 @@ class CaptureReader:
         """A Network Monitor file (set by open_input from the head): read by the pure-Python walk."""
         self.raw_file = None
         """A `rawfile.RawFile` for this file when it is a plain regular file (open_input sets it):
-        then the compiled reader says where each UDP payload is (`Frame.file_offset`)."""
+        then both readers say where each UDP payload is (`Frame.file_offset`: the scanner, or
+        the pure reader from its records' offsets)."""
 
     def __iter__(self) -> Iterator[Frame]:
         compiled = core.compiled()
@@ -109,6 +110,7 @@ class CaptureReader:
     def _read_pure(self, p: _Pipeline) -> Iterator[Frame]:
         summary = self.summary
         out = p.out
+        p.in_file = self.raw_file is not None  # then say where UDP payloads are in the file
         fh = self._opener()
         try:
             for rec in read_records(fh, summary):
@@ -242,6 +244,9 @@ class _Pipeline:
         self.keep = keep
         self.out: list[Frame] = []
         """Frames made by the last call, for the reader to yield."""
+        self.in_file = False
+        """The records' `file_offset`s are offsets in a file that can be read again (the pure
+        reader of a plain regular file): UDP frames then say where their payload is."""
         self.decoder = PacketDecoder()
         self.tcp = TcpReassembler()
         self.sctp = SctpReassembler()
@@ -308,6 +313,17 @@ class _Pipeline:
         self._count_rtp((_inet4(data[26:30]), sport, _inet4(data[30:34]), dport), body[1] & 0x7F, rec.number)
         return True
 
+    def _offset_of(self, rec: Record, payload: bytes, seg) -> int | None:
+        """Where `payload` is in the file, when it is there as it is: the tail of one record's
+        bytes, not reassembled from fragments, not in a tunnel (as the compiled scanner's UDP
+        payloads); None otherwise, or when the file cannot be read again (`in_file`)."""
+        if not self.in_file or rec.file_offset is None or seg.ip_fragments != 1 or seg.tunnel:
+            return None
+        data = rec.data
+        if not data.endswith(payload):
+            return None  # an Ethernet trailer, padding or an FCS after it
+        return rec.file_offset + len(data) - len(payload)
+
     def record(self, rec: Record) -> None:
         """Decode one record (already counted in the summary) into frames."""
         if rec.linktype == 1 and self.count_rtp is None and self._plain_rtp(rec):
@@ -351,6 +367,7 @@ class _Pipeline:
                     out.append(Frame(
                         origin, t, Endpoint(seg.src, seg.sport), Endpoint(seg.dst, seg.dport), "UDP",
                         payload, ip_fragments=seg.ip_fragments, tunnel=seg.tunnel,
+                        file_offset=self._offset_of(rec, payload, seg),
                     ))
                 else:  # carried in HEP: the agent's transport and time, one whole packet's payload
                     out.append(Frame(

@@ -49,6 +49,8 @@ class Record:
     orig_len: int
     cut_by_file_end: bool = False
     """The file ends inside this packet (already warned about; its layers need no more warnings)."""
+    file_offset: int | None = None
+    """Where `data` starts in the file (pcap and pcapng; counted from the first byte read)."""
 
 
 def is_capture_magic(head: bytes) -> bool:
@@ -131,6 +133,7 @@ def _read_pcap(fh: BinaryIO, magic: bytes, summary: InputSummary, stopped: list[
     rec_hdr = struct.Struct(endian + "IIII")
     limit = max(snaplen, 262144) if snaplen else MAX_RECORD
     number = 0
+    at = 24 + 16 + extra  # where the next record's data starts (file header, record header)
     while True:
         hdr = _read_exact(fh, 16)
         if len(hdr) < 16:
@@ -157,9 +160,10 @@ def _read_pcap(fh: BinaryIO, magic: bytes, summary: InputSummary, stopped: list[
                 Origin(summary.path, frame=number),
                 f"file is cut short in the middle of a packet ({len(data)} of {incl} bytes)", loss="damage"
             )
-        yield Record(number, sec + frac / units, linktype, data, orig, len(data) < incl)
+        yield Record(number, sec + frac / units, linktype, data, orig, len(data) < incl, at)
         if len(data) < incl:
             return
+        at += incl + 16 + extra
 
 
 @dataclass(slots=True)
@@ -195,6 +199,7 @@ def _read_pcapng(fh, summary: InputSummary, stopped: list[bool]) -> Iterator[Rec
     endian = "<"
     interfaces: list[_Interface] = []
     number = 0
+    at = 0  # where the next block starts
     while True:
         head = _read_exact(fh, 8)
         if len(head) < 8:
@@ -225,6 +230,7 @@ def _read_pcapng(fh, summary: InputSummary, stopped: list[bool]) -> Iterator[Rec
                              loss="damage")
                 return
             interfaces = []
+            at += total
             continue
         btype, total = struct.unpack(endian + "II", head)
         if total < 12 or total % 4 or total > MAX_RECORD:
@@ -245,17 +251,19 @@ def _read_pcapng(fh, summary: InputSummary, stopped: list[bool]) -> Iterator[Rec
                 interfaces.append(_Interface(linktype, units, off, snaplen))
         elif btype in (6, 3, 2):
             number += 1
-            rec = _packet_block(btype, body, endian, interfaces, number, summary, truncated)
+            rec = _packet_block(btype, body, endian, interfaces, number, summary, truncated, at + 8)
             if rec is not None:
                 yield rec
         if truncated:
             if btype not in (6, 3, 2):
                 summary.warn(Origin(summary.path, frame=number + 1), "file is cut short inside a block", loss="damage")
             return
+        at += total
 
 
-def _packet_block(btype, body, endian, interfaces, number, summary, cut: bool) -> Record | None:
-    """One EPB (6), SPB (3) or obsolete PB (2); `cut` = the file ends inside this block."""
+def _packet_block(btype, body, endian, interfaces, number, summary, cut: bool, at: int) -> Record | None:
+    """One EPB (6), SPB (3) or obsolete PB (2); `cut` = the file ends inside this block; `at`:
+    where its body starts in the file."""
     origin = Origin(summary.path, frame=number)
     if btype == 3:  # Simple Packet Block: interface 0, no timestamp
         if len(body) < 4 or not interfaces:
@@ -269,7 +277,7 @@ def _packet_block(btype, body, endian, interfaces, number, summary, cut: bool) -
         if cut:
             summary.warn(origin, f"file is cut short in the middle of a packet ({len(data)} of {captured} bytes)",
                          loss="damage")
-        return Record(number, None, interfaces[0].linktype, data, orig_len, cut)
+        return Record(number, None, interfaces[0].linktype, data, orig_len, cut, at + 4)
     if len(body) < 20:
         summary.warn(origin, "file is cut short in the middle of a packet" if cut else "damaged packet block",
                      loss="damage")
@@ -290,4 +298,4 @@ def _packet_block(btype, body, endian, interfaces, number, summary, cut: bool) -
                          loss="damage")
         else:
             summary.warn(origin, f"damaged packet block: {cap_len} bytes announced, {len(data)} present", loss="damage")
-    return Record(number, ts, iface.linktype, data, orig_len, cut)
+    return Record(number, ts, iface.linktype, data, orig_len, cut, at + 20)
