@@ -116,10 +116,9 @@ class OriginMap:
                 numbers.append(number)
                 entry[1].append(msg)
                 return msg
-            else:
-                found = self._in(entry, number)
-                if found is not None:
-                    return found
+            found = self._in(entry, number)
+            if found is not None:
+                return found
         return self._other.setdefault(origin, msg)
 
     __setitem__ = setdefault  # tests build small maps by assignment; the first one is kept
@@ -188,7 +187,7 @@ class AnalysisIndex:
     """(dst ip, dst port) → RTP packets sent there (two captures of one event: the larger count, not the sum)."""
     rtp_from: dict[str, int] = field(default_factory=dict)
     """src ip → RTP packets sent from it (same rule for two captures)."""
-    message_at: OriginMap = field(default_factory=lambda: OriginMap())
+    message_at: OriginMap = field(default_factory=OriginMap)
     """Origin (file + frame or line) → the message seen there, in any input of the event."""
     flow_by_id: dict[str, Flow] = field(default_factory=dict)
     legs: dict[str, list[Flow]] = field(default_factory=dict)

@@ -29,11 +29,6 @@ from .keyfacts import KeyFacts, facts_from_views
 from .sdp import SessionDescription, parse_sdp
 
 
-RECENT = 512
-"""Header indexes derived again for messages whose bytes were read back, and kept."""
-_RECENT_INDEXES: dict = {}
-"""(RawFile, offset) → header index, oldest first (see `SipMessage._layout`)."""
-
 _MORE = {"direction": None, "ip_fragments": 1, "tcp_segments": 1, "tunnel": None, "first_origin": None}
 """What few messages have, and its value for the others (see `SipMessage._more`)."""
 
@@ -56,6 +51,11 @@ class Anomaly:
         return {"name": self.name, "detail": self.detail, "evidence": self.origin.to_json()}
 
 
+def _rare(name: str, doc: str) -> property:
+    """An attribute few messages have, kept in `SipMessage._more` (default: `_MORE[name]`)."""
+    return property(lambda self: self._get_more(name), lambda self, value: self._set_more(name, value), doc=doc)
+
+
 class _Views:
     """The structured views of one message parsed so far (a slot is unset until parsed): made
     for the few messages that are asked for one, instead of eight slots in every message."""
@@ -74,9 +74,11 @@ class SipMessage:
     are read while parsing, and the key facts the flow layer asks of every message (top Via,
     tags, first Contact, User-Agent/Server: keyfacts.py) by the compiled core where it can;
     Via, From, To, Contact, the Request-URI, credentials and SDP views are parsed on first use
-    and kept in slots. A message that is a whole UDP datagram of a plain capture file lets go
-    of its bytes once parsed (`leave_in`) and reads them back when asked
-    (sources/rawfile.py), so on a busy capture it costs a few hundred bytes.
+    and kept (`_Views`, made for the few messages asked for one). A message that is a whole UDP
+    datagram of a plain capture file lets go of its bytes once parsed (`leave_in`), and with the
+    compiled core of its header index too, and reads them back when asked (sources/rawfile.py),
+    so on a busy capture it costs a few hundred bytes. What few messages have (fragments,
+    segments, a tunnel, a log's direction) is in one dictionary (`_more`) when they have it.
     """
 
     __slots__ = (
@@ -134,7 +136,7 @@ class SipMessage:
         """What is odd about this message; a shared empty tuple when nothing is (most messages):
         to add one, assign a new list."""
         self._views: _Views | None = None
-        """The structured views parsed so far (Via, From, To, ...: `_view`), or None."""
+        """The structured views parsed so far (Via, From, To, ...: `_keep`), or None."""
         self._more: dict | None = None
         """What few messages have (`direction`, `ip_fragments`, ...: `_MORE`), or None."""
         self.seq = 0
@@ -175,24 +177,17 @@ class SipMessage:
             self._index = None
 
     def _layout(self) -> tuple[bytes, Sequence[int]]:
-        """(bytes, header index): the index kept, or derived again from the bytes read back
-        (parser.header_index, which the RawFile has), the last RECENT ones kept."""
-        raw = self.raw
+        """(bytes, header index): the index kept, or found again in the bytes read back
+        (parser.header_index: the RawFile's `index_of`, and keeps it with the bytes)."""
         index = self._index
         if index is not None:
-            return raw, index
-        key = (self._file, self._at)
-        index = _RECENT_INDEXES.get(key)
-        if index is None:
-            index_of = self._file.index_of
-            if index_of is None:  # a RawFile unpickled elsewhere: the active core's
-                from .parser import index_function
+            return self.raw, index
+        index_of = self._file.index_of
+        if index_of is None:  # a RawFile unpickled elsewhere: the active core's
+            from .parser import index_function
 
-                index_of = index_function()
-            index = _RECENT_INDEXES[key] = index_of(raw)
-            if len(_RECENT_INDEXES) > RECENT:
-                del _RECENT_INDEXES[next(iter(_RECENT_INDEXES))]
-        return raw, index
+            index_of = index_function()
+        return self._file.read_indexed(self._at, self._sum & 0xFFFFFF, self._sum >> 24, index_of)
 
     def layout(self) -> tuple[int, Sequence[int], dict[int, str] | None]:
         """(where the body starts, header index, folded values): how the parser cut the bytes."""
@@ -313,21 +308,11 @@ class SipMessage:
             more = self._more = {}
         more[name] = value
 
-    direction = property(lambda self: self._get_more("direction"),
-                         lambda self, v: self._set_more("direction", v),
-                         doc="For text logs: 'in' or 'out' as seen by the logging host.")
-    ip_fragments = property(lambda self: self._get_more("ip_fragments"),
-                            lambda self, v: self._set_more("ip_fragments", v),
-                            doc="IP fragments the message came in (1: not fragmented).")
-    tcp_segments = property(lambda self: self._get_more("tcp_segments"),
-                            lambda self, v: self._set_more("tcp_segments", v),
-                            doc="TCP segments the message came in.")
-    tunnel = property(lambda self: self._get_more("tunnel"),
-                      lambda self, v: self._set_more("tunnel", v),
-                      doc="The encapsulation it was found in (HEP, ...), or None.")
-    first_origin = property(lambda self: self._get_more("first_origin"),
-                            lambda self, v: self._set_more("first_origin", v),
-                            doc="Frame where a message spread over several segments began.")
+    direction = _rare("direction", "For text logs: 'in' or 'out' as seen by the logging host.")
+    ip_fragments = _rare("ip_fragments", "IP fragments the message came in (1: not fragmented).")
+    tcp_segments = _rare("tcp_segments", "TCP segments the message came in (1: one segment or not TCP).")
+    tunnel = _rare("tunnel", "Encapsulation the packet was found in (e.g. 'IPIP', 'GRE', 'VXLAN'), or None.")
+    first_origin = _rare("first_origin", "Frame where a message spread over several segments began.")
 
     # -- structured views ----------------------------------------------------------------
     def _keep(self, name: str, view):

@@ -37,15 +37,26 @@ class RawFile:
         core's), given by dissect.py: then a message left here keeps no index either and finds
         it again when asked (`SipMessage._layout`); None: messages keep their index."""
         self._fd: int | None = None
-        self._recent: OrderedDict[int, bytes] = OrderedDict()
+        self._recent: OrderedDict[int, list] = OrderedDict()
+        """offset → [bytes, their header index or None until asked], most recent last."""
 
     def read(self, offset: int, length: int, digest: int) -> bytes:
         """The `length` bytes at `offset`, whose `hash()` is `digest`."""
+        return self._entry(offset, length, digest)[0]
+
+    def read_indexed(self, offset: int, length: int, digest: int, index_of) -> tuple[bytes, object]:
+        """`read`, and the header index `index_of` finds in those bytes (kept with them)."""
+        entry = self._entry(offset, length, digest)
+        if entry[1] is None:
+            entry[1] = index_of(entry[0])
+        return entry[0], entry[1]
+
+    def _entry(self, offset: int, length: int, digest: int) -> list:
         recent = self._recent
-        data = recent.get(offset)
-        if data is not None and len(data) == length:
+        entry = recent.get(offset)
+        if entry is not None and len(entry[0]) == length:
             recent.move_to_end(offset)
-            return data
+            return entry
         try:
             if self._fd is None:
                 self._fd = os.open(self.path, os.O_RDONLY)
@@ -56,10 +67,10 @@ class RawFile:
             raise InputError(self.name, "changed while it was being analysed (a message read again at byte "
                                         f"{offset} is not what was read the first time); analyse a copy that "
                                         "is not being written to")
-        recent[offset] = data
+        entry = recent[offset] = [data, None]
         if len(recent) > RECENT:
             recent.popitem(last=False)
-        return data
+        return entry
 
     def close(self, _close=os.close) -> None:
         """Close the descriptor (`_close` is bound early: this also runs at interpreter exit)."""
