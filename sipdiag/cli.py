@@ -194,7 +194,7 @@ def messages(ctx: click.Context, files: tuple[str, ...], fmt: str, anomalies: bo
     for path in files:
         label = input_label(path)
         try:
-            source, items = read_messages(path)
+            source, items = read_messages(path, held=False)  # each message is printed and dropped
             count = 0
             for item in watched(source, items, bar.watch if bar else None):
                 base = source.summary.first_time

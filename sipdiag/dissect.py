@@ -36,9 +36,14 @@ def dissect(source: Source) -> Iterator[Item]:
     yield from _dissect_frames(with_local_address(source, source.summary))
 
 
-def read_messages(path: str) -> tuple[Source, Iterator[Item]]:
-    """Open `path` and return the source (for its summary) and its dissected items."""
+def read_messages(path: str, held: bool = True) -> tuple[Source, Iterator[Item]]:
+    """Open `path` and return the source (for its summary) and its dissected items. `held`:
+    the caller keeps every message (an analysis), so a message that is a whole datagram of a
+    plain capture file leaves its bytes there (sources/rawfile.py); a listing that prints each
+    message and drops it passes False, and spares the work of letting go and reading back."""
     source = open_input(path)
+    if not held and isinstance(source, CaptureReader):
+        source.raw_file = None
     return source, dissect(source)
 
 

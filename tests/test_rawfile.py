@@ -137,3 +137,15 @@ def test_pcapng_messages_are_left_in_the_file_too(tmp_path, monkeypatch, pure):
     assert messages and all(m._raw is None for m in messages if m.transport == "UDP")
     assert [m.raw for m in messages] == [m.raw for m in _kept(tmp_path / "copy.pcapng")]
     assert [m.raw for m in messages] == [m.raw for m in _messages(CAPTURE)]
+
+
+def test_a_listing_that_drops_each_message_keeps_its_bytes(tmp_path):
+    """`sipdiag messages` prints a message and drops it: nothing is left in the file to read back."""
+    from sipdiag.dissect import read_messages
+
+    path = tmp_path / "copy.pcap"
+    shutil.copy(CAPTURE, path)
+    _source, items = read_messages(str(path), held=False)
+    listed = [m for m in items if isinstance(m, SipMessage)]
+    assert listed and all(m._raw is not None for m in listed)
+    assert [m.raw for m in listed] == [m.raw for m in _messages(path)]
