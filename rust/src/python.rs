@@ -511,8 +511,6 @@ impl HeadParser {
             Some(f) => Some(self.facts_tuple(py, f)?),
             None => None,
         };
-        // the header index as the bytes of the array Python keeps (native byte order): 16-bit
-        // items when every offset and id fits, as in `parser.parse_message`
         let index = index_bytes(py, &l, &r);
         let ident = match crate::ident::ident(data, &l, &r, self.ident_ids) {
             Some(i) => Some(self.ident_tuple(py, i)?),
