@@ -20,23 +20,29 @@ except ImportError:  # pragma: no cover - orjson is a dependency; this keeps a b
 
 def dumps(document: object, indent: bool = False) -> str:
     """`document` as JSON text (two-space indented when `indent`)."""
-    if orjson is not None:
-        option = orjson.OPT_NON_STR_KEYS | (orjson.OPT_INDENT_2 if indent else 0)
-        try:
-            return orjson.dumps(document, option=option).decode("utf-8")
-        except (TypeError, orjson.JSONEncodeError):
-            pass
-    return json.dumps(document, indent=2 if indent else None, ensure_ascii=False, default=str)
+    data = _orjson(document, indent)
+    return data.decode("utf-8") if data is not None else _stdlib(document, indent)
+
+
+def _orjson(value: object, indent: bool) -> bytes | None:
+    """orjson's JSON of `value`, or None where it refuses it (or is not installed)."""
+    if orjson is None:
+        return None
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS | (orjson.OPT_INDENT_2 if indent else 0))
+    except (TypeError, orjson.JSONEncodeError):
+        return None
+
+
+def _stdlib(value: object, indent: bool) -> str:
+    return json.dumps(value, indent=2 if indent else None, ensure_ascii=False, default=str)
 
 
 def _dump(value: object, indent: bool) -> bytes:
-    if orjson is not None:
-        try:
-            return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS | (orjson.OPT_INDENT_2 if indent else 0))
-        except (TypeError, orjson.JSONEncodeError):
-            pass
-    return json.dumps(value, indent=2 if indent else None, ensure_ascii=False, default=str).encode(
-        "utf-8", "backslashreplace")  # as the text files reports are written to
+    data = _orjson(value, indent)
+    if data is not None:
+        return data
+    return _stdlib(value, indent).encode("utf-8", "backslashreplace")  # as the text files reports are written to
 
 
 def write_document(document: dict, fh: BinaryIO) -> None:

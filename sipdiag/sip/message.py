@@ -56,6 +56,10 @@ def _rare(name: str, doc: str) -> property:
     return property(lambda self: self._get_more(name), lambda self, value: self._set_more(name, value), doc=doc)
 
 
+_UNSET = object()
+"""A view not parsed yet (`SipMessage._kept`)."""
+
+
 class _Views:
     """The structured views of one message parsed so far (a slot is unset until parsed): made
     for the few messages that are asked for one, instead of eight slots in every message."""
@@ -315,6 +319,11 @@ class SipMessage:
     first_origin = _rare("first_origin", "Frame where a message spread over several segments began.")
 
     # -- structured views ----------------------------------------------------------------
+    def _kept(self, name: str):
+        """The message's view `name` if it was parsed already, else _UNSET."""
+        views = self._views
+        return _UNSET if views is None else getattr(views, name, _UNSET)
+
     def _keep(self, name: str, view):
         """`view` kept as the message's view `name`, and returned."""
         views = self._views
@@ -353,12 +362,9 @@ class SipMessage:
 
     @property
     def ruri(self) -> Uri | None:
-        views = self._views
-        if views is not None:
-            try:
-                return views.ruri
-            except AttributeError:
-                pass
+        found = self._kept("ruri")
+        if found is not _UNSET:
+            return found
         return self._keep("ruri", parse_uri(self.request_uri))
 
     @property
@@ -380,12 +386,9 @@ class SipMessage:
 
     @property
     def top_via(self) -> Via | None:
-        views = self._views
-        if views is not None:
-            try:
-                return views.top_via
-            except AttributeError:
-                pass
+        found = self._kept("top_via")
+        if found is not _UNSET:
+            return found
         top = None
         for value in self.header_values("Via"):
             top = parse_via(value)
@@ -395,32 +398,23 @@ class SipMessage:
 
     @property
     def from_(self) -> NameAddr | None:
-        views = self._views
-        if views is not None:
-            try:
-                return views.from_
-            except AttributeError:
-                pass
+        found = self._kept("from_")
+        if found is not _UNSET:
+            return found
         return self._keep("from_", parse_name_addr(self.header("From")))
 
     @property
     def to(self) -> NameAddr | None:
-        views = self._views
-        if views is not None:
-            try:
-                return views.to
-            except AttributeError:
-                pass
+        found = self._kept("to")
+        if found is not _UNSET:
+            return found
         return self._keep("to", parse_name_addr(self.header("To")))
 
     @property
     def contacts(self) -> list[NameAddr]:
-        views = self._views
-        if views is not None:
-            try:
-                return views.contacts
-            except AttributeError:
-                pass
+        found = self._kept("contacts")
+        if found is not _UNSET:
+            return found
         return self._keep("contacts", [c for c in (parse_name_addr(x) for x in self.header_values("Contact"))
                                        if c is not None])
 
@@ -443,24 +437,18 @@ class SipMessage:
     @property
     def authorization(self) -> Credentials | None:
         """Authorization or Proxy-Authorization credentials, if any."""
-        views = self._views
-        if views is not None:
-            try:
-                return views.authorization
-            except AttributeError:
-                pass
+        found = self._kept("authorization")
+        if found is not _UNSET:
+            return found
         return self._keep("authorization", parse_credentials(self.header("Authorization")
                                                              or self.header("Proxy-Authorization")))
 
     @property
     def challenge(self) -> Credentials | None:
         """WWW-Authenticate or Proxy-Authenticate challenge, if any."""
-        views = self._views
-        if views is not None:
-            try:
-                return views.challenge
-            except AttributeError:
-                pass
+        found = self._kept("challenge")
+        if found is not _UNSET:
+            return found
         return self._keep("challenge", parse_credentials(self.header("WWW-Authenticate")
                                                          or self.header("Proxy-Authenticate")))
 
@@ -476,12 +464,9 @@ class SipMessage:
     @property
     def sdp(self) -> SessionDescription | None:
         """The SDP body, also when it is one part of a multipart body."""
-        views = self._views
-        if views is not None:
-            try:
-                return views.sdp
-            except AttributeError:
-                pass
+        found = self._kept("sdp")
+        if found is not _UNSET:
+            return found
         if self._body_at >= (len(self._raw) if self._raw is not None else self._sum & 0xFFFFFF):
             return None  # no body (most messages): nothing to read back or keep
         return self._keep("sdp", self._parse_sdp())
