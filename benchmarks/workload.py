@@ -194,6 +194,9 @@ class GroundTruth:
     tcp_segments_with_several_messages: int = 0
     tcp_segments_without_message_end: int = 0
     calls_answered: int = 0
+    legs: list[tuple[str, str]] | None = None
+    """(caller's Call-ID, the PBX's Call-ID to the callee) of every call, when asked for (a list):
+    which dialogs are legs of one call, for tests of the B2BUA leg linking. Not in the sidecar."""
 
     def count(self, kind: str, labels: list[str] = ()) -> None:
         self.packets += 1
@@ -472,6 +475,8 @@ class PbxTraffic:
     def _call_start(self, t: int, outcome: str) -> None:
         caller, cp, callee, ep, dialled = self._parties()
         a, b = self._leg_pair(caller, callee, dialled)
+        if self.truth.legs is not None:
+            self.truth.legs.append((a.call_id, b.call_id))
         rng, pbx = self.rng, self.pbx
         caller_sdp_ip, caller_wire_ip = self._media_address(caller)
         callee_sdp_ip, callee_wire_ip = self._media_address(callee)
@@ -591,10 +596,11 @@ SCENARIOS: list[tuple[str, float, float]] = [
 ]
 
 
-def generate(path: Path, workload: Workload) -> dict:
-    """Write `workload` to `path` (atomically); return the ground truth that is also its sidecar."""
+def generate(path: Path, workload: Workload, legs: list[tuple[str, str]] | None = None) -> dict:
+    """Write `workload` to `path` (atomically); return the ground truth that is also its sidecar.
+    `legs`, if given, gets the Call-IDs of both legs of every call (`GroundTruth.legs`)."""
     started = time.perf_counter()
-    truth = GroundTruth()
+    truth = GroundTruth(legs=legs)
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb", buffering=1 << 20) as fh:
         traffic = PbxTraffic(workload, PcapWriter(fh), truth)

@@ -1,0 +1,118 @@
+"""Which call flows are legs of one call through a B2BUA (flow/legs.py), on a busy PBX.
+
+Nothing in SIP links a caller's dialog to the one the PBX places for it, so the link is
+inferred; on a busy PBX the same phone calls twice within seconds and several calls name the
+same agent, and a wrong link makes a wrong diagnosis (a busy callee's 486 read as one the PBX
+generated because "its leg" — somebody else's call — was cancelled). The truth here is how a
+B2BUA behaves (small captures written for it) and the benchmark generator's own record of which
+two dialogs make each call.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sipcraft import Dialog, Scenario, sdp
+
+from benchmarks.workload import Workload, generate
+from sipdiag.analysis import analyze_paths
+from sipdiag.flow.legs import initial_invite
+
+PBX = "192.0.2.10:5060"
+PHONE_A = "198.51.100.20:5060"
+SITE_A1 = "198.51.100.23:6193"
+"""Two phones at one office, behind one NAT router: one public address, two mapped ports."""
+SITE_A2 = "198.51.100.23:24139"
+AGENT = "198.51.100.30:5060"
+TRUNK = "203.0.113.5:5060"
+
+
+def _call(s: Scenario, t: float, src: str, dst: str, d: Dialog, final: tuple[int, str] | None = None):
+    invite = d.request("INVITE", body=sdp(src.split(":")[0], 4000))
+    s.sip(t, src, dst, invite)
+    s.sip(t + 0.002, dst, src, d.response(invite, 100, "Trying"))
+    if final is not None:
+        s.sip(t + 0.06, dst, src, d.response(invite, *final, to_tag=f"tt{id(d)}"))
+        s.sip(t + 0.07, src, dst, d.request("ACK", branch=invite.branch(), cseq=d.cseq))
+    return invite
+
+
+def _legs(path: Path) -> dict[str, list[str]]:
+    """Call-ID of each call's first leg → the Call-IDs of its legs."""
+    analysis = analyze_paths([str(path)])
+    by_id = {f.id: f for f in analysis.flows}
+    return {by_id[first].call_id: [leg.call_id for leg in legs] for first, legs in analysis.index.legs.items()}
+
+
+def test_a_phone_calling_twice_in_seconds_gets_each_leg_right(tmp_path):
+    """1001 calls 2001, then 3 s later 0612345678 through the trunk. The PBX's INVITE to the trunk
+    names 1001 as caller like the first call did, but the second call names the number too."""
+    s = Scenario(local="192.0.2.10")
+    first = Dialog("1001@198.51.100.20:5060", "sip:2001@192.0.2.10", call_id="a1@phone")
+    _call(s, 0.0, PHONE_A, PBX, first)
+    first_leg = Dialog("1001@192.0.2.10:5060", "sip:2001@198.51.100.30:5060", call_id="b1@pbx")
+    _call(s, 0.004, PBX, AGENT, first_leg)
+    second = Dialog("1001@198.51.100.20:5060", "sip:0612345678@192.0.2.10", call_id="a2@phone")
+    _call(s, 3.0, PHONE_A, PBX, second)
+    second_leg = Dialog("1001@192.0.2.10:5060", "sip:0612345678@203.0.113.5", call_id="b2@pbx")
+    _call(s, 3.004, PBX, TRUNK, second_leg)
+    assert _legs(s.write(tmp_path / "twice.pcap")) == {"a1@phone": ["b1@pbx"], "a2@phone": ["b2@pbx"]}
+
+
+def test_no_leg_after_the_pbx_gave_the_caller_its_final_answer(tmp_path):
+    """The PBX answered 486 to 1001 (the agent was busy); an INVITE it sends 4 s later from 1001 is
+    the phone's next call, placed for another INVITE — not a leg of the finished one."""
+    s = Scenario(local="192.0.2.10")
+    busy = Dialog("1001@198.51.100.20:5060", "sip:2001@192.0.2.10", call_id="a1@phone")
+    invite = _call(s, 0.0, PHONE_A, PBX, busy)
+    leg = Dialog("1001@192.0.2.10:5060", "sip:2001@198.51.100.30:5060", call_id="b1@pbx")
+    _call(s, 0.004, PBX, AGENT, leg, final=(486, "Busy Here"))
+    s.sip(0.07, PBX, PHONE_A, busy.response(invite, 486, "Busy Here", to_tag="pbx1"))
+    later = Dialog("1001@192.0.2.10:5060", "sip:0612345678@203.0.113.5", call_id="b2@pbx")
+    _call(s, 4.0, PBX, TRUNK, later)
+    legs = _legs(s.write(tmp_path / "after.pcap"))
+    assert legs == {"a1@phone": ["b1@pbx"]}
+
+
+def test_phones_behind_one_nat_router_are_not_a_b2bua(tmp_path):
+    """At one office 1001 calls 1002 (both behind the router 198.51.100.23), and 1001 then calls
+    out. The router's address received the PBX's INVITE for 1002 and sent 1001's next INVITE, with
+    the same caller — from another port: two phones, not one host passing a call on."""
+    s = Scenario(local="192.0.2.10")
+    a = Dialog("1001@198.51.100.23:6193", "sip:1002@192.0.2.10", call_id="a1@site")
+    _call(s, 0.0, SITE_A1, PBX, a)
+    b = Dialog("1001@192.0.2.10:5060", "sip:1002@198.51.100.23:24139", call_id="b1@pbx")
+    _call(s, 0.004, PBX, SITE_A2, b)
+    out = Dialog("1001@198.51.100.23:6193", "sip:0612345678@192.0.2.10", call_id="a2@site")
+    _call(s, 2.0, SITE_A1, PBX, out)
+    out_leg = Dialog("1001@192.0.2.10:5060", "sip:0612345678@203.0.113.5", call_id="b2@pbx")
+    _call(s, 2.004, PBX, TRUNK, out_leg)
+    assert _legs(s.write(tmp_path / "site.pcap")) == {"a1@site": ["b1@pbx"], "a2@site": ["b2@pbx"]}
+
+
+@pytest.mark.parametrize("seed", [5060, 2])
+def test_the_generators_calls_are_linked_as_it_made_them(tmp_path, seed):
+    """A busy PBX (about 90 calls, internal, outbound and inbound, many of one phone within
+    seconds): every call's two dialogs as the generator wrote them. The generator holds some TCP
+    messages back 30 ms to coalesce them and does not delay what the PBX does in answer, so a few
+    PBX legs appear in the capture before the INVITE they were placed for; no B2BUA can do that
+    and the linker cannot tell those (they may go to another call of the same phone)."""
+    truth: list[tuple[str, str]] = []
+    path = tmp_path / "busy.pcap"
+    generate(path, Workload(20_000, seed=seed, media=False), legs=truth)
+    analysis = analyze_paths([str(path)])
+    calls = {f.call_id: f for f in analysis.flows if f.kind == "call"}
+    by_id = {f.id: f for f in analysis.flows}
+    found = {(by_id[first].call_id, leg.call_id) for first, legs in analysis.index.legs.items() for leg in legs}
+    pairs = {(a, b) for a, b in truth if a in calls and b in calls}
+    assert len(pairs) > 80
+
+    def sent(call_id: str) -> float:
+        return initial_invite(calls[call_id]).request.time
+
+    causal = {(a, b) for a, b in pairs if sent(b) >= sent(a)}
+    assert len(causal) >= 0.9 * len(pairs)
+    assert causal <= found  # every leg placed after its call's INVITE is found, and for that call
+    not_causal_legs = {b for a, b in pairs - causal}
+    assert {b for _a, b in found - pairs} <= not_causal_legs
