@@ -53,7 +53,7 @@ def _pbx_answers_after_its_leg_timed_out(tmp_path: Path, status: int, reason: st
 
 
 @pytest.mark.parametrize("status, reason", [(480, "Temporarily Unavailable"), (603, "Decline"),
-                                            (408, "Request Timeout")])
+                                            (408, "Request Timeout"), (486, "Busy Here")])
 def test_a_pbx_generated_final_response_is_not_the_callee_declining(tmp_path, status, reason):
     analysis, findings, verdicts = _judge(_pbx_answers_after_its_leg_timed_out(tmp_path, status, reason))
     caller_leg, callee_leg = analysis.flows_of("call")
@@ -64,6 +64,7 @@ def test_a_pbx_generated_final_response_is_not_the_callee_declining(tmp_path, st
     # judgement: the unanswered leg is the verdict, the caller's failure is its symptom
     (failed,) = _by_slug(findings, "call-failed")
     assert failed.severity == "error"  # not a user's choice, even for 603
+    assert not _by_slug(findings, "user-busy")  # nobody was busy: the PBX's Dial() got no answer
     assert "generated this" in failed.cause and "declined the call —" not in failed.cause.replace("nobody declined", "")
     assert failed.details["generated_by_b2bua"] is True
     lead = verdicts[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..flow import model as m
 from ..flow.flows import refuses_media, warnings_of
 from .base import Rule, register
+from .facts import generated_by_b2bua, legs_of
 
 # Status → (plain cause, what to check). Statuses the user chose (busy/decline) are not faults.
 CAUSES: dict[int, tuple[str, str]] = {
@@ -35,8 +36,6 @@ CAUSES: dict[int, tuple[str, str]] = {
     604: ("the called user does not exist anywhere", "check the dialled number"),
 }
 USER_CHOICE = {486, 600, 603, 487}
-UNANSWERED = (m.NO_RESPONSE, m.IN_PROGRESS, m.CANCELLED)
-"""Outcomes of a B2BUA's outgoing leg that got no final answer from the far end."""
 BUSY = {486, 600}
 
 
@@ -74,9 +73,9 @@ class CallFailed(Rule):
             severity = "warning" if msg.status in USER_CHOICE else "error"
             reason = msg.header("Reason")
             observations = [(f"{who} answered the INVITE with {msg.start_line[8:]}.", [msg.origin])]
-            legs = analysis.index.legs.get(flow.id, [])
+            legs = legs_of(analysis, flow)
             evidence_legs = []
-            generated = bool(legs) and all(leg.outcome in UNANSWERED for leg in legs)
+            generated = generated_by_b2bua(analysis, flow)
             for leg in legs:
                 om = leg.outcome_message
                 observations.append((f"{who} called on: {leg.id}, INVITE to {leg.aor} — {leg.outcome_detail}.",

@@ -5,6 +5,7 @@
 * Did the server compensate for NAT (rewrite_contact / received / Path / requests sent
   back to the observed address), and what is the evidence?
 * Which PBX log lines belong to a flow (same address, close in time)?
+* Did a B2BUA generate a call's final answer itself, its own legs unanswered?
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..addresses import is_global_ip, is_private_ip
+from ..flow import model as m
 from ..flow.logfacts import LogFact
 from ..flow.model import Analysis, Flow, Host
 from ..sip.grammar import is_ip_literal, normalise_ip
@@ -291,6 +293,22 @@ def facts_near(analysis: Analysis, kind: str, msg: SipMessage) -> list[LogFact]:
 
 def flow_of(analysis: Analysis, msg: SipMessage) -> Flow | None:
     return analysis.index.flow_of.get(msg.seq)
+
+
+UNANSWERED = (m.NO_RESPONSE, m.IN_PROGRESS, m.CANCELLED)
+"""Outcomes of a B2BUA's outgoing leg that got no final answer from the far end."""
+
+
+def legs_of(analysis: Analysis, flow: Flow) -> list[Flow]:
+    """The calls a B2BUA placed for `flow` (flow/legs.py), in order; [] when none is seen."""
+    return analysis.index.legs.get(flow.id, [])
+
+
+def generated_by_b2bua(analysis: Analysis, flow: Flow) -> bool:
+    """The B2BUA answered this call itself: it placed legs for it and none of them was answered, so
+    a final response to the caller (a 486, a 480) was the B2BUA's, not the callee's."""
+    legs = legs_of(analysis, flow)
+    return bool(legs) and all(leg.outcome in UNANSWERED for leg in legs)
 
 
 def user_of(msg: SipMessage) -> str | None:

@@ -1,9 +1,14 @@
-"""SD202 user-busy: the callee answered 486 Busy Here / 600 Busy Everywhere."""
+"""SD202 user-busy: the callee answered 486 Busy Here / 600 Busy Everywhere.
+
+Not when a B2BUA generated the busy itself because the calls it placed got no answer (Asterisk
+answers 486 after its Dial() to an unreachable phone): nobody was busy, and call-failed says
+why the callee's leg went unanswered."""
 
 from __future__ import annotations
 
 from ..flow import model as m
 from .base import Rule, register
+from .facts import generated_by_b2bua
 
 
 @register
@@ -21,7 +26,8 @@ class UserBusy(Rule):
 
     def check(self, analysis):
         for flow in analysis.flows_of("call"):
-            if flow.outcome != m.REJECTED or flow.final_status not in (486, 600):
+            if flow.outcome != m.REJECTED or flow.final_status not in (486, 600) or \
+                    generated_by_b2bua(analysis, flow):
                 continue
             msg = flow.outcome_message
             ringing = any(r.status == 180 for t in flow.transactions for r in t.responses)
