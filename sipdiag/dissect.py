@@ -74,6 +74,9 @@ def _dissect_frames(frames: Iterable[Frame | LogEvent], sniffed: bool = False, r
     framers: dict[tuple, StreamFramer] = {}
     endpoints: dict[Endpoint, Endpoint] = {}
     """One shared Endpoint per address: a capture has few addresses and many messages."""
+    shared: set[int] = set()
+    """id() of the Endpoints in `endpoints`: a frame whose address is one of them already (the
+    compiled reader shares its own) is not hashed again (an Endpoint's hash is Python code)."""
     record = record_function()
     if raw_file is not None:
         raw_file.index_of = compiled_index_function()
@@ -81,9 +84,12 @@ def _dissect_frames(frames: Iterable[Frame | LogEvent], sniffed: bool = False, r
         if isinstance(frame, LogEvent):
             yield frame
             continue
-        if len(endpoints) < MAX_SHARED_ENDPOINTS:
+        if id(frame.src) not in shared and len(endpoints) < MAX_SHARED_ENDPOINTS:
             frame.src = endpoints.setdefault(frame.src, frame.src)
+            shared.add(id(frame.src))
+        if id(frame.dst) not in shared and len(endpoints) < MAX_SHARED_ENDPOINTS:
             frame.dst = endpoints.setdefault(frame.dst, frame.dst)
+            shared.add(id(frame.dst))
         if frame.end_of_stream:
             framer = framers.pop(frame.stream, None)
             problem = framer.finish() if framer is not None else None
@@ -140,7 +146,11 @@ def _dissect_frames(frames: Iterable[Frame | LogEvent], sniffed: bool = False, r
 
 
 def _annotate(msg: SipMessage, frame: Frame) -> None:
-    msg.direction = frame.direction
-    msg.ip_fragments = frame.ip_fragments
-    msg.tunnel = frame.tunnel
+    """What few frames have, on their message (most have none of it: nothing to set)."""
+    if frame.direction is not None:
+        msg.direction = frame.direction
+    if frame.ip_fragments != 1:
+        msg.ip_fragments = frame.ip_fragments
+    if frame.tunnel is not None:
+        msg.tunnel = frame.tunnel
 

@@ -318,3 +318,26 @@ def test_origin_map_reads_as_the_dict_it_replaces():
         for origin in origins + [Origin("a.pcap", frame=999), Origin("zz", line=1), Origin("b.log", line=0)]:
             assert compact.get(origin) == plain.get(origin)
             assert (origin in compact) == (origin in plain)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in LAB.glob("*.pcap")) + ["busy"])
+def test_each_message_is_in_one_transaction_and_the_index_says_which(name, tmp_path):
+    """build_index fills `transaction_of` flow by flow (then the transactions in no flow): the same
+    map as transaction by transaction, because no message is in two transactions."""
+    from benchmarks.workload import Workload, generate
+    from sipdiag.flow.index import _seqs
+
+    if name == "busy":  # a busy PBX: retransmissions, CANCELs, challenged INVITEs, orphans
+        path = tmp_path / "busy.pcap"
+        generate(path, Workload(5_000, seed=3, media=False))
+    else:
+        path = LAB / name
+    analysis = analyze_paths([str(path)])
+    owner: dict[int, object] = {}
+    for t in analysis.transactions:
+        for seq in _seqs(t):
+            assert seq not in owner, f"message {seq} is in {owner[seq].id} and {t.id}"
+            owner[seq] = t
+    index = analysis.index.transaction_of
+    assert len(index) == len(owner)
+    assert all(index.get(seq) is t for seq, t in owner.items())

@@ -347,7 +347,7 @@ mod tests {
     };
 
     fn table() -> NameTable {
-        let mut names = std::collections::HashMap::new();
+        let mut names = crate::head::Names::default();
         for (name, id) in [
             ("User-Agent", 8),
             ("Server", 9),

@@ -31,10 +31,7 @@ fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     if from > hay.len() {
         return None;
     }
-    hay[from..]
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| p + from)
+    memchr::memmem::find(&hay[from..], needle).map(|p| p + from)
 }
 
 fn not_a_name_start(b: u8) -> bool {
@@ -50,7 +47,8 @@ pub fn layout(data: &[u8]) -> Layout {
         lead += 1;
     }
     let crlf = find(data, b"\r\n\r\n", lead);
-    let lf = find(data, b"\n\n", lead);
+    // a bare-LF end counts only before the CRLF one: look no further (not through the body)
+    let lf = find(&data[..crlf.map_or(n, |c| c + 1)], b"\n\n", lead);
     let (head_end, body_at, terminated) = match (crlf, lf) {
         (Some(c), Some(l)) if c <= l => (c, c + 4, true),
         (Some(c), None) => (c, c + 4, true),
@@ -61,10 +59,7 @@ pub fn layout(data: &[u8]) -> Layout {
     let mut at = lead;
     let mut start_end: Option<usize> = None;
     loop {
-        let nl = data[at..head_end]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map(|p| p + at);
+        let nl = memchr::memchr(b'\n', &data[at..head_end]).map(|p| p + at);
         let stop = nl.unwrap_or(head_end);
         let mut end = stop;
         while end > at && data[end - 1] == b'\r' {
@@ -77,11 +72,7 @@ pub fn layout(data: &[u8]) -> Layout {
             let (kind, name_end, value_at) = if first == b' ' || first == b'\t' {
                 (CONTINUATION, at, at)
             } else {
-                match data[at..end]
-                    .iter()
-                    .position(|&b| b == b':')
-                    .map(|p| p + at)
-                {
+                match memchr::memchr(b':', &data[at..end]).map(|p| p + at) {
                     Some(colon) if !not_a_name_start(first) => {
                         let mut name_end = colon;
                         while name_end > at && matches!(data[name_end - 1], b' ' | b'\t') {
@@ -133,10 +124,13 @@ pub struct Record {
     pub specials: [i64; 3],
 }
 
+/// Header names as written → ids (foldhash: a dozen lookups a message, see python.rs `FastMap`).
+pub type Names = std::collections::HashMap<Vec<u8>, u32, foldhash::fast::RandomState>;
+
 /// Header names as written → their ids, learnt from the Python side (sip/grammar.py owns the
 /// ids); `special` holds the ids of Call-ID, CSeq and Content-Length.
 pub struct NameTable {
-    pub names: std::collections::HashMap<Vec<u8>, u32>,
+    pub names: Names,
     pub special: [u32; 3],
 }
 
@@ -220,7 +214,7 @@ mod tests {
 
     #[test]
     fn record_uses_the_name_table_and_reports_the_rest() {
-        let mut names = std::collections::HashMap::new();
+        let mut names = Names::default();
         names.insert(b"Call-ID".to_vec(), 7);
         let table = NameTable {
             names,

@@ -166,7 +166,7 @@ mod tests {
     };
 
     fn ident_of(m: &[u8]) -> Option<Ident<'_>> {
-        let mut names = std::collections::HashMap::new();
+        let mut names = crate::head::Names::default();
         for (name, id) in [
             ("Via", 1),
             ("From", 2),

@@ -24,7 +24,7 @@ const ADDR_CACHE_MAX: usize = 1 << 16;
 struct ToPython<'py, 'c> {
     py: Python<'py>,
     out: Bound<'py, PyList>,
-    cache: &'c mut HashMap<Addr, Py<PyString>>,
+    cache: &'c mut FastMap<Addr, Py<PyString>>,
     error: Option<PyErr>,
 }
 
@@ -144,7 +144,7 @@ enum Feed<'a> {
 #[pyclass(module = "sipdiag._core")]
 struct CaptureScanner {
     inner: Scanner,
-    cache: HashMap<Addr, Py<PyString>>,
+    cache: FastMap<Addr, Py<PyString>>,
 }
 
 impl CaptureScanner {
@@ -174,7 +174,7 @@ impl CaptureScanner {
     fn new(sniff_sip: bool, max_rtp_flows: usize) -> Self {
         CaptureScanner {
             inner: Scanner::new(sniff_sip, max_rtp_flows),
-            cache: HashMap::new(),
+            cache: FastMap::default(),
         }
     }
 
@@ -333,16 +333,21 @@ struct HeadParser {
     ids: crate::facts::FactIds,
     /// Fact values as text → one `str` each: a host, a transport, a dialog's tags and a
     /// transaction's branch recur in many messages. Bounded: cleared when full.
-    strings: HashMap<Vec<u8>, Py<PyString>>,
+    strings: FastMap<Vec<u8>, Py<PyString>>,
     /// Port numbers (at most 5 digits) → one `int` each, filled as they are met: a phone's
     /// port recurs in every message it sends.
     numbers: Vec<Option<Py<PyAny>>>,
     ident_ids: crate::ident::IdentIds,
     /// CSeq pairs → one (number, method) tuple each (a transaction's messages share one).
-    cseqs: HashMap<(u32, Vec<u8>), Py<PyAny>>,
+    cseqs: FastMap<(u32, Vec<u8>), Py<PyAny>>,
 }
 
 const STRINGS_MAX: usize = 1 << 16;
+
+/// The interning maps' hasher: foldhash, seeded per process (a capture cannot be crafted to
+/// collide its keys ahead of time, as with SipHash), several times faster on short keys; a
+/// message meets a dozen of them.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 impl HeadParser {
     fn text<'py>(&mut self, py: Python<'py>, bytes: &[u8]) -> Bound<'py, PyString> {
@@ -456,7 +461,7 @@ impl HeadParser {
     ) -> Self {
         HeadParser {
             table: crate::head::NameTable {
-                names: std::collections::HashMap::new(),
+                names: Default::default(),
                 special: [call_id, cseq, content_length],
             },
             ids: crate::facts::FactIds {
@@ -469,12 +474,12 @@ impl HeadParser {
                 authorization,
                 proxy_authorization,
             },
-            strings: HashMap::new(),
+            strings: FastMap::default(),
             numbers: Vec::new(),
             ident_ids: crate::ident::IdentIds {
                 mandatory: [via, from, to, call_id, cseq],
             },
-            cseqs: HashMap::new(),
+            cseqs: FastMap::default(),
         }
     }
 

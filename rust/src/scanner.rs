@@ -68,7 +68,8 @@ pub type FlowKey = (Addr, u16, Addr, u16);
 #[derive(Debug)]
 pub struct RtpFlows {
     max_flows: usize,
-    index: HashMap<FlowKey, usize>,
+    /// foldhash: one lookup per RTP packet, most of a capture's packets (see python.rs `FastMap`).
+    index: HashMap<FlowKey, usize, foldhash::fast::RandomState>,
     /// (direction, packets, payload types seen as a bit set)
     pub flows: Vec<(FlowKey, u64, u128)>,
     /// Packets of directions beyond the first `max_flows`.
@@ -81,7 +82,7 @@ impl RtpFlows {
     pub fn new(max_flows: usize) -> Self {
         RtpFlows {
             max_flows,
-            index: HashMap::new(),
+            index: HashMap::default(),
             flows: Vec::new(),
             untracked: 0,
             first_untracked: 0,

@@ -91,7 +91,8 @@ def _captured_before(recent: dict[tuple, SipMessage], msg: SipMessage) -> SipMes
     them in its capture file already (sources/rawfile.py)."""
     if msg.time is None or msg.origin.frame is None:
         return None  # text logs: no packet to capture twice, and times too coarse to tell
-    key = (msg.origin.source, msg.src, msg.dst, msg.transport, msg.digest)
+    src, dst = msg.src, msg.dst
+    key = (msg.origin.source, src.ip, src.port, dst.ip, dst.port, msg.transport, msg.digest)
     before = recent.get(key)
     if before is not None and msg.time - before.time <= DUPLICATE_WINDOW:
         return before

@@ -73,22 +73,27 @@ class HostTracker:
         return h
 
     def add(self, msg: SipMessage) -> None:
-        src_ip, dst_ip = msg.src.ip, msg.dst.ip
+        src_ep, dst_ep = msg.src, msg.dst
+        src_ip, dst_ip = src_ep.ip, dst_ep.ip
         if src_ip is None or dst_ip is None:
             return
-        src, dst = self.host(src_ip), self.host(dst_ip)
+        hosts = self.hosts
+        src = hosts.get(src_ip) or self.host(src_ip)
+        dst = hosts.get(dst_ip) or self.host(dst_ip)
         src.sent += 1
         dst.received += 1
-        if msg.src.port:
-            src.ports.add(msg.src.port)
-        if msg.dst.port:
-            dst.ports.add(msg.dst.port)
-        if msg.direction == "out":
+        if src_ep.port:
+            src.ports.add(src_ep.port)
+        if dst_ep.port:
+            dst.ports.add(dst_ep.port)
+        direction = msg.direction
+        if direction == "out":
             src.is_logging_host = True
-        elif msg.direction == "in":
+        elif direction == "in":
             dst.is_logging_host = True
 
-        key = (msg.call_id, msg.cseq, msg.method or msg.status)
+        method = msg.method
+        key = (msg.call_id, msg.cseq, method or msg.status)
         receivers = self._received.get(key)
         if receivers is None:  # most messages: sent once, to one host
             self._received[key] = dst_ip
@@ -105,21 +110,23 @@ class HostTracker:
             self.forwarded.add(msg.seq)
 
         facts = msg.facts
-        product = facts.user_agent if msg.is_request else facts.server
+        product = facts.user_agent if method is not None else facts.server
         if product and product not in src.user_agents:
             src.user_agents.append(product)
 
-        if msg.is_request:
-            if msg.method == "REGISTER" and facts.via_count <= 1:
+        if method is not None:
+            if method == "REGISTER" and facts.via_count <= 1:
                 self.registers_sent[src_ip] = self.registers_sent.get(src_ip, 0) + 1
-            if msg.method == "INVITE":
+            elif method == "INVITE":
                 self.invites.setdefault(src_ip, set()).add(dst_ip)
                 self.invites.setdefault(dst_ip, set()).add(src_ip)
-        elif msg.cseq_method == "REGISTER" and msg.status and msg.status >= 200 and not forwarded:
+            if facts.via_count <= 1:  # originated here
+                self._advertised(src, msg, facts)
+            return
+        status = msg.status
+        if status and status >= 200 and not forwarded and msg.cseq_method == "REGISTER":
             self.register_answers[src_ip] = self.register_answers.get(src_ip, 0) + 1
-
-        originated = (msg.is_request and facts.via_count <= 1) or (not msg.is_request and not forwarded)
-        if originated:
+        if not forwarded:  # originated here
             self._advertised(src, msg, facts)
 
     def _advertised(self, host: Host, msg: SipMessage, facts: KeyFacts) -> None:

@@ -265,14 +265,15 @@ def build_index(analysis: Analysis) -> AnalysisIndex:
     idx.call_of = {leg.id: first for first, legs in idx.legs.items() for leg in legs}
     idx.forks = find_forks(analysis.flows)
     idx.fork_of = {id(t): fork for fork in idx.forks for t in fork.branches}
-    for t in analysis.transactions:
-        idx.transaction_of.fill(_seqs(t), t)
+    transaction_of = idx.transaction_of
     for flow in analysis.flows:
         idx.flow_by_id[flow.id] = flow
         idx.flows_by_kind.setdefault(flow.kind, []).append(flow)
         ips: dict[str, None] = {}
         for t in flow.transactions:
-            idx.flow_of.fill(_seqs(t), flow)
+            seqs = _seqs(t)
+            transaction_of.fill(seqs, t)  # a message is in one transaction: any order gives the same map
+            idx.flow_of.fill(seqs, flow)
             ips[t.client.ip] = ips[t.server.ip] = None
         for ip in ips:
             if ip is not None:
@@ -280,6 +281,9 @@ def build_index(analysis: Analysis) -> AnalysisIndex:
         if flow.kind == "registration" and flow.outcome == m.REGISTERED and flow.aor:
             user = flow.aor.split(":", 1)[-1].split("@", 1)[0]
             idx.registered.setdefault(user, []).append(flow)
+    for t in analysis.transactions:
+        if transaction_of.get(t.request.seq) is None:  # in no flow
+            transaction_of.fill(_seqs(t), t)
     copies = idx.copies
     for msg in analysis.messages:
         idx.message_at.setdefault(msg.origin, msg)
