@@ -103,6 +103,13 @@ class Advertised:
         """(seen, contact, via): one UA binding, whatever the number of requests advertising it."""
         return self.seen, self.contact, self.via
 
+    @property
+    def says_nothing(self) -> bool:
+        """Nothing differs from the source, and a Contact other than the source cannot be the LAN
+        side: `judge_advertised` has nothing to judge, whatever the other messages say."""
+        return not (self.contact_ip_differs or self.contact_port_differs or self.via_differs) and (
+            self.contact_ip is None or self.contact_ip != self.message.src.ip)
+
 
 def nat_view(analysis: Analysis, msg: SipMessage, flow: Flow | None = None) -> NatView | None:
     """Compare an originated request's Via/Contact with its real source; None if they agree.
@@ -159,9 +166,8 @@ def judge_advertised(analysis: Analysis, claim: Advertised, flow: Flow | None = 
     src_ip, src_port = msg.src.ip, msg.src.port
     c_ip = claim.contact_ip
     contact_port_differs = claim.contact_port_differs
-    differs = claim.contact_ip_differs or contact_port_differs or claim.via_differs
-    if not differs and (c_ip is None or c_ip != src_ip):
-        return None  # nothing differs, and a Contact other than the source cannot be the LAN side
+    if claim.says_nothing:
+        return None
     saw = server_saw(analysis, msg)
     public = public_response = None
     rport_honoured = False

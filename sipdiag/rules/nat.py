@@ -17,10 +17,23 @@ def originated_views(analysis) -> list[tuple]:
 def _originated_views(analysis) -> list[tuple]:
     out = []
     seen: set[tuple] = set()
+    claims: dict[tuple, tuple | None] = {}
+    """What `advertised` said of the requests with the same source, transport, Contact and Via:
+    the claim's key, or None when there is none or it says nothing (a phone repeats the same
+    REGISTER and OPTIONS thousands of times)."""
     for msg in analysis.messages:
         if not msg.is_request or msg.method in ("ACK", "CANCEL", "BYE"):
             continue
+        facts = msg.facts
+        src = msg.src
+        same = (src.ip, src.port, msg.transport, facts.contact_host, facts.contact_port, facts.via_host,
+                facts.via_port, facts.sent_by)
+        if same in claims:
+            key = claims[same]
+            if key is None or key in seen or facts.via_count != 1:
+                continue  # nothing to judge, or the view's (seen, contact, via) already judged
         claim = advertised(msg)
+        claims[same] = None if claim is None or claim.says_nothing else claim.key
         if claim is None or claim.key in seen or msg.via_count != 1:
             continue  # the view's (seen, contact, via) already judged: a later request adds nothing
         flow = flow_of(analysis, msg)
