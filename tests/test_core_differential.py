@@ -476,6 +476,26 @@ def assert_same_record(raw: bytes) -> None:
 
     assert compiled.head_layout(raw) == head_layout(raw), raw[:200]
     assert _record(raw, True) == _record(raw, False), raw[:200]
+    assert_plain_facts_are_the_views(raw)
+
+
+def assert_plain_facts_are_the_views(raw: bytes) -> None:
+    """The pure core's key facts read from the bytes (sip/plainfacts.py, when the message is of
+    the plain form) are what the views give (keyfacts.facts_from_views)."""
+    from sipdiag.sip.keyfacts import facts_from_views
+    from sipdiag.sip.message import SipMessage
+    from sipdiag.sip.parser import head_record, parse_message
+    from sipdiag.sources.frame import Origin
+
+    facts = head_record(raw)[9]
+    if facts is None:
+        return
+    m = parse_message(raw, origin=Origin("x", frame=1), transport="TCP")
+    if not isinstance(m, SipMessage):
+        return  # no message (a start line that is none): no facts asked for
+    views = facts_from_views(m)
+    assert facts == tuple(views), raw[:200]
+    assert all(type(a) is type(b) for a, b in zip(facts, views)), raw[:200]
 
 
 def _messages_under(base: Path) -> list[bytes]:

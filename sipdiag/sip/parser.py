@@ -21,6 +21,7 @@ from .grammar import shared as _shared
 from .headers import parse_cseq
 from .keyfacts import KeyFacts, new_facts
 from .message import Anomaly, SipMessage
+from .plainfacts import plain_facts
 
 MANDATORY = ("Via", "From", "To", "Call-ID", "CSeq")
 """RFC 3261 §8.1.1: headers every request (and its responses) must carry."""
@@ -126,7 +127,7 @@ UNKNOWN = 0xFFFFFFFF
 SPECIAL_IDS = (CALL_ID_ID, CSEQ_ID, CONTENT_LENGTH_ID)
 
 
-def head_record(data: bytes):
+def head_record(data: bytes, with_facts: bool = True):
     """The parser's record of `data` (the pure-Python twin of rust/src/head.rs `Record`, which
     gives the same tuple, except that it reports names it has not learnt yet as UNKNOWN):
 
@@ -134,11 +135,12 @@ def head_record(data: bytes):
     ident): the layout's offsets (see `head_layout`), per header line four integers (name id,
     line start, value start, value end), (position, name end) of each header whose id is
     UNKNOWN, per other line (kind, start, end, headers before it), the first positions of
-    Call-ID, CSeq and Content-Length (-1: none), the key facts and the identity (start line,
-    method, status, Call-ID, CSeq) — both always None here. Where the compiled core reads
-    those two from the bytes (rust/src/facts.rs, ident.rs), this path takes them from the
-    views when first asked (`SipMessage.facts`, keyfacts.py) and from `parse_message`'s
-    general path, which is where the core sends everything it declines too."""
+    Call-ID, CSeq and Content-Length (-1: none), the key facts (plainfacts.py, the twin of
+    rust/src/facts.rs: None when the message is not of the plain form, or not `with_facts`)
+    and the identity (start line, method, status, Call-ID, CSeq) — always None here: where the
+    compiled core reads it from the bytes (rust/src/ident.rs), this path takes it from
+    `parse_message`'s general path, which is where the core sends everything it declines too;
+    declined facts are read from the views when first asked (`SipMessage.facts`, keyfacts.py)."""
     lead, head_end, body_at, terminated, start_end, lines = head_layout(data)
     index: list[int] = []
     others: list[int] = []
@@ -154,7 +156,8 @@ def head_record(data: bytes):
             if specials[k] < 0:
                 specials[k] = len(index) // 4
         index += (name_id, at, value_at, end)
-    return lead, head_end, body_at, terminated, start_end, index, [], others, specials, None, None
+    facts = plain_facts(data, index, others) if with_facts else None
+    return lead, head_end, body_at, terminated, start_end, index, [], others, specials, facts, None
 
 
 _compiled_parser = None
@@ -210,7 +213,7 @@ def compiled_index_function() -> Callable[[bytes], array] | None:
 
 
 def _pure_header_index(data: bytes) -> array:
-    _lead, head_end, _body_at, _terminated, _start_end, index, unknown, *_ = head_record(data)
+    _lead, head_end, _body_at, _terminated, _start_end, index, unknown, *_ = head_record(data, with_facts=False)
     return _with_names(data, index, unknown, head_end)
 
 
