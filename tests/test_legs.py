@@ -45,18 +45,22 @@ def _legs(path: Path) -> dict[str, list[str]]:
     return {by_id[first].call_id: [leg.call_id for leg in legs] for first, legs in analysis.index.legs.items()}
 
 
+def _through_the_pbx(s: Scenario, t: float, caller: str, dialled: str, leg_to: str, leg_uri: str,
+                     call_ids: tuple[str, str]) -> None:
+    """`caller` (user@ip:port) calls `dialled` at the PBX; 4 ms later the PBX places its leg,
+    from the same user, to `leg_uri` at `leg_to`."""
+    user, address = caller.split("@", 1)
+    _call(s, t, address, PBX, Dialog(caller, f"sip:{dialled}@192.0.2.10", call_id=call_ids[0]))
+    _call(s, t + 0.004, PBX, leg_to, Dialog(f"{user}@192.0.2.10:5060", leg_uri, call_id=call_ids[1]))
+
+
 def test_a_phone_calling_twice_in_seconds_gets_each_leg_right(tmp_path):
     """1001 calls 2001, then 3 s later 0612345678 through the trunk. The PBX's INVITE to the trunk
     names 1001 as caller like the first call did, but the second call names the number too."""
     s = Scenario(local="192.0.2.10")
-    first = Dialog("1001@198.51.100.20:5060", "sip:2001@192.0.2.10", call_id="a1@phone")
-    _call(s, 0.0, PHONE_A, PBX, first)
-    first_leg = Dialog("1001@192.0.2.10:5060", "sip:2001@198.51.100.30:5060", call_id="b1@pbx")
-    _call(s, 0.004, PBX, AGENT, first_leg)
-    second = Dialog("1001@198.51.100.20:5060", "sip:0612345678@192.0.2.10", call_id="a2@phone")
-    _call(s, 3.0, PHONE_A, PBX, second)
-    second_leg = Dialog("1001@192.0.2.10:5060", "sip:0612345678@203.0.113.5", call_id="b2@pbx")
-    _call(s, 3.004, PBX, TRUNK, second_leg)
+    _through_the_pbx(s, 0.0, f"1001@{PHONE_A}", "2001", AGENT, "sip:2001@198.51.100.30:5060", ("a1@phone", "b1@pbx"))
+    _through_the_pbx(s, 3.0, f"1001@{PHONE_A}", "0612345678", TRUNK, "sip:0612345678@203.0.113.5",
+                     ("a2@phone", "b2@pbx"))
     assert _legs(s.write(tmp_path / "twice.pcap")) == {"a1@phone": ["b1@pbx"], "a2@phone": ["b2@pbx"]}
 
 
@@ -80,14 +84,9 @@ def test_phones_behind_one_nat_router_are_not_a_b2bua(tmp_path):
     out. The router's address received the PBX's INVITE for 1002 and sent 1001's next INVITE, with
     the same caller — from another port: two phones, not one host passing a call on."""
     s = Scenario(local="192.0.2.10")
-    a = Dialog("1001@198.51.100.23:6193", "sip:1002@192.0.2.10", call_id="a1@site")
-    _call(s, 0.0, SITE_A1, PBX, a)
-    b = Dialog("1001@192.0.2.10:5060", "sip:1002@198.51.100.23:24139", call_id="b1@pbx")
-    _call(s, 0.004, PBX, SITE_A2, b)
-    out = Dialog("1001@198.51.100.23:6193", "sip:0612345678@192.0.2.10", call_id="a2@site")
-    _call(s, 2.0, SITE_A1, PBX, out)
-    out_leg = Dialog("1001@192.0.2.10:5060", "sip:0612345678@203.0.113.5", call_id="b2@pbx")
-    _call(s, 2.004, PBX, TRUNK, out_leg)
+    _through_the_pbx(s, 0.0, f"1001@{SITE_A1}", "1002", SITE_A2, "sip:1002@198.51.100.23:24139", ("a1@site", "b1@pbx"))
+    _through_the_pbx(s, 2.0, f"1001@{SITE_A1}", "0612345678", TRUNK, "sip:0612345678@203.0.113.5",
+                     ("a2@site", "b2@pbx"))
     assert _legs(s.write(tmp_path / "site.pcap")) == {"a1@site": ["b1@pbx"], "a2@site": ["b2@pbx"]}
 
 

@@ -51,9 +51,9 @@ def _users(t: Transaction) -> tuple[str | None, set[str]]:
 
 
 def _over_at(flow: Flow) -> float | None:
-    """When the call was over for the B2BUA: its final failure to the caller, or the caller's
-    CANCEL; None while it could still place legs (answered calls too: a PBX may answer first and
-    dial afterwards, an IVR or a queue)."""
+    """When the call was over for the B2BUA: the final failure it answered the caller (after a
+    CANCEL, its 487), or the caller's CANCEL when no final answer came; None while it could still
+    place legs (answered calls too: a PBX may answer first and dial afterwards, an IVR or a queue)."""
     if flow.outcome not in (m.REJECTED, m.CANCELLED) or flow.outcome_message is None:
         return None
     return flow.outcome_message.time
@@ -121,7 +121,7 @@ def link_legs(flows: list[Flow]) -> dict[str, list[Flow]]:
                         matches[other] = matches.get(other, 0) | bit
         best = None
         for other, bits in matches.items():
-            o_time, o_flow, o_t = calls[other]
+            _o_time, o_flow, o_t = calls[other]
             if o_flow is flow or o_t.request.call_id == t.request.call_id or not _same_host(o_t, t):
                 continue
             if over[other] is not None and over[other] < time:
