@@ -261,7 +261,7 @@ def _seqs(t: Transaction) -> list[int]:
 
 def build_index(analysis: Analysis) -> AnalysisIndex:
     idx = AnalysisIndex()
-    idx.legs = link_legs(analysis.flows)
+    idx.legs = link_legs(analysis.flows, analysis.hosts)
     idx.call_of = {leg.id: first for first, legs in idx.legs.items() for leg in legs}
     idx.forks = find_forks(analysis.flows)
     idx.fork_of = {id(t): fork for fork in idx.forks for t in fork.branches}

@@ -12,7 +12,10 @@ flow X when
 * X was still going on: the B2BUA had not yet rejected the caller, nor the caller cancelled
   (after its final 486 to the caller, a PBX places no more calls for it);
 * the two name the same party: the same caller (From user) or the same callee (Request-URI
-  or To user).
+  or To user);
+* the host in the middle is no phone (hosts.py: it sends REGISTER of its own): a phone does
+  not bridge calls, and a phone called by the PBX that then places a call of its own, over
+  TCP from a port of its own, would otherwise look like one.
 
 On a busy PBX several calls qualify: the same phone calls twice within seconds, an agent is
 called by two callers. Each Y then goes to the one X that fits it best — both parties the
@@ -27,7 +30,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 
 from . import model as m
-from .model import Flow, Transaction
+from .model import Flow, Host, Transaction
 
 LEG_WINDOW = 10.0
 """Seconds between the INVITE a B2BUA receives and the INVITE it sends on (dial plans, ringing
@@ -81,8 +84,10 @@ class _Party:
         return self.positions[bisect_left(self.times, start):bisect_right(self.times, end)]
 
 
-def link_legs(flows: list[Flow]) -> dict[str, list[Flow]]:
-    """id of a call's first leg → its outgoing legs (the flows the B2BUA started for it), in order."""
+def link_legs(flows: list[Flow], hosts: dict[str, Host] | None = None) -> dict[str, list[Flow]]:
+    """id of a call's first leg → its outgoing legs (the flows the B2BUA started for it), in order.
+    `hosts`: the hosts table, whose phones place no legs."""
+    phones = {ip for ip, h in (hosts or {}).items() if h.role == "phone"}
     calls = []
     for flow in flows:
         if flow.kind != "call":
@@ -109,6 +114,8 @@ def link_legs(flows: list[Flow]) -> dict[str, list[Flow]]:
     for pos, (time, flow, t) in enumerate(calls):
         caller, callee = parties[pos]
         sender = t.client.ip
+        if sender in phones:
+            continue
         matches: dict[int, int] = {}
         """position of a candidate call → 1 for a caller match, 2 for a callee match, 3 for both"""
         for side, users, bit in (("from", (caller,) if caller else (), 1), ("to", callee, 2)):
