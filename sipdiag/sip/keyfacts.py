@@ -4,10 +4,11 @@ of every message, without the parsed views.
 `KeyFacts` holds the top Via (transport, host, port, branch, received=, rport=), how many Via
 values there are, the From and To tags, the first Contact's host and port, the User-Agent
 and Server and whether there are credentials — each exactly as the views of sip/headers.py (and `SipMessage.header`) give it
-(`facts_from_views` reads them from there). The compiled core (rust/src/facts.rs) reads the
-same tuple straight from the bytes for the plain forms nearly every message uses and declines
-the rest, so on a busy capture most messages never build a Via, name-addr or URI view at all;
-tests/test_core_differential.py checks that both give the same tuple.
+(`facts_from_views` reads them from there). The compiled core (rust/src/facts.rs), and on the
+pure core its twin sip/plainfacts.py, read the same tuple straight from the bytes for the plain
+forms nearly every message uses and decline the rest, so on a busy capture most messages never
+build a Via, name-addr or URI view at all; tests/test_core_differential.py checks that all
+three give the same tuple.
 """
 
 from __future__ import annotations
