@@ -124,8 +124,8 @@ pub struct Record {
     pub specials: [i64; 3],
 }
 
-/// Header names as written → ids (foldhash: a dozen lookups a message, see python.rs `FastMap`).
-pub type Names = std::collections::HashMap<Vec<u8>, u32, foldhash::fast::RandomState>;
+/// Header names as written → ids (a dozen lookups a message: `crate::FastMap`).
+pub type Names = crate::FastMap<Vec<u8>, u32>;
 
 /// Header names as written → their ids, learnt from the Python side (sip/grammar.py owns the
 /// ids); `special` holds the ids of Call-ID, CSeq and Content-Length.

@@ -9,7 +9,7 @@
 //!   (4, frame or None, text, lost)                                         a file-level warning
 //! Address strings are cached, so the many packets of one host share one `str`.
 
-use std::collections::HashMap;
+use crate::FastMap;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
@@ -343,11 +343,6 @@ struct HeadParser {
 }
 
 const STRINGS_MAX: usize = 1 << 16;
-
-/// The interning maps' hasher: foldhash, seeded per process (a capture cannot be crafted to
-/// collide its keys ahead of time, as with SipHash), several times faster on short keys; a
-/// message meets a dozen of them.
-type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 impl HeadParser {
     fn text<'py>(&mut self, py: Python<'py>, bytes: &[u8]) -> Bound<'py, PyString> {

@@ -11,7 +11,7 @@
 //! file-level warnings go out as `Events::warn`, in file order with the rest.
 #![forbid(unsafe_code)]
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use crate::addr::Addr;
 use crate::decode::{decode, Decoded, FAST_LINKTYPES};
@@ -68,8 +68,8 @@ pub type FlowKey = (Addr, u16, Addr, u16);
 #[derive(Debug)]
 pub struct RtpFlows {
     max_flows: usize,
-    /// foldhash: one lookup per RTP packet, most of a capture's packets (see python.rs `FastMap`).
-    index: HashMap<FlowKey, usize, foldhash::fast::RandomState>,
+    /// One lookup per RTP packet, most of a capture's packets (`crate::FastMap`).
+    index: crate::FastMap<FlowKey, usize>,
     /// (direction, packets, payload types seen as a bit set)
     pub flows: Vec<(FlowKey, u64, u128)>,
     /// Packets of directions beyond the first `max_flows`.
@@ -82,7 +82,7 @@ impl RtpFlows {
     pub fn new(max_flows: usize) -> Self {
         RtpFlows {
             max_flows,
-            index: HashMap::default(),
+            index: crate::FastMap::default(),
             flows: Vec::new(),
             untracked: 0,
             first_untracked: 0,

@@ -21,15 +21,12 @@ from .grammar import shared as _shared
 from .headers import parse_cseq
 from .keyfacts import KeyFacts, new_facts
 from .message import Anomaly, SipMessage
-from .plainfacts import plain_facts
+from .plainfacts import FACT_IDS, plain_facts
 
 MANDATORY = ("Via", "From", "To", "Call-ID", "CSeq")
 """RFC 3261 §8.1.1: headers every request (and its responses) must carry."""
 MANDATORY_IDS = tuple(header_id(h) for h in MANDATORY)
 CALL_ID_ID, CSEQ_ID, CONTENT_LENGTH_ID = header_id("Call-ID"), header_id("CSeq"), header_id("Content-Length")
-FACT_IDS = tuple(header_id(h) for h in ("Via", "From", "To", "Contact", "User-Agent", "Server", "Authorization",
-                                         "Proxy-Authorization"))
-"""Ids of the headers the compiled core reads the key facts from (rust/src/facts.rs)."""
 
 def split_head(data: bytes) -> tuple[bytes, bytes, bool]:
     """Return (head, body, terminated): the head ends at the first empty line."""

@@ -27,11 +27,12 @@ _DIGITS = re.compile(rb"[0-9]*")
 CONTINUATION = 1
 """parser.CONTINUATION (a folded line): the views join folded values, this path declines them."""
 
-VIA, FROM, TO, CONTACT, USER_AGENT, SERVER, AUTHORIZATION, PROXY_AUTHORIZATION = (
-    header_id(h) for h in ("Via", "From", "To", "Contact", "User-Agent", "Server", "Authorization",
-                           "Proxy-Authorization"))
-
-_FACT_IDS = frozenset((VIA, FROM, TO, CONTACT, USER_AGENT, SERVER, AUTHORIZATION, PROXY_AUTHORIZATION))
+FACT_IDS = tuple(header_id(h) for h in ("Via", "From", "To", "Contact", "User-Agent", "Server", "Authorization",
+                                         "Proxy-Authorization"))
+"""Ids of the headers the key facts are read from, here and by the compiled core (rust/src/facts.rs
+`FactIds`, in this order: parser.py hands them to it)."""
+VIA, FROM, TO, CONTACT, USER_AGENT, SERVER, AUTHORIZATION, PROXY_AUTHORIZATION = FACT_IDS
+_FACT_IDS = frozenset(FACT_IDS)
 
 _TEXT: dict[bytes, str] = {}
 """Values as bytes → one str each, as the compiled core interns them: a host, a transport, a
@@ -49,10 +50,6 @@ def _text(b: bytes) -> str:
             _TEXT.clear()
         found = _TEXT[b] = b.decode("ascii")
     return found
-
-
-def _plain(s: bytes) -> bool:
-    return not s.translate(None, _PRINTABLE)
 
 
 def _number5(s: bytes) -> int | None:
