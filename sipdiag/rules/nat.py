@@ -27,7 +27,7 @@ def _originated_views(analysis) -> list[tuple]:
         facts = msg.facts
         src = msg.src
         same = (src.ip, src.port, msg.transport, facts.contact_host, facts.contact_port, facts.via_host,
-                facts.via_port, facts.sent_by)
+                facts.via_port)  # all advertised() reads (the sent-by is made of the last two)
         if same in claims:
             key = claims[same]
             if key is None or key in seen or facts.via_count != 1:
