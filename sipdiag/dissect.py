@@ -17,7 +17,7 @@ from typing import Iterable, Iterator
 from .sip.framing import StreamFramer, looks_like_sip, split_datagram
 from .sip.grammar import number
 from .sip.message import Anomaly, SipMessage
-from .sip.parser import compiled_index_function, parse_message, parse_message_checked, record_function
+from .sip.parser import compiled_index_function, parse_message, parse_message_checked, plain_messages, record_function
 from .sources import Endpoint, Frame, LogEvent, Source, open_input
 from .sources.capture import CaptureReader
 from .sources.textlogs.local import with_local_address
@@ -30,6 +30,8 @@ def dissect(source: Source) -> Iterator[Item]:
     """Yield the SIP messages, anomalies and log events of one opened input, in order."""
     if isinstance(source, CaptureReader):
         source.datagram_filter = looks_like_sip
+        if source.raw_file is not None:  # the compiled core reads plain datagrams whole
+            source.plain_messages = plain_messages(source.raw_file)
         yield from _dissect_frames(source, sniffed=True, raw_file=source.raw_file)
         return
     # a text log names only the peers; its own address comes from its messages (textlogs.local)
@@ -81,6 +83,9 @@ def _dissect_frames(frames: Iterable[Frame | LogEvent], sniffed: bool = False, r
     if raw_file is not None:
         raw_file.index_of = compiled_index_function()
     for frame in frames:
+        if type(frame) is SipMessage:  # a datagram the compiled core read whole (CaptureReader.plain_messages)
+            yield frame
+            continue
         if isinstance(frame, LogEvent):
             yield frame
             continue

@@ -7,7 +7,17 @@
 //!   (2, frame, time, linktype, data, orig_len, cut)                        a record for Python
 //!   (3, frame, (ticks, base, exp, offset), linktype, data, orig_len, cut)  same, time for Python
 //!   (4, frame or None, text, lost)                                         a file-level warning
+//!   (5, frame, time, src, sport, dst, dport, offset, digest, body_at, ident, facts)
+//!                                                                          a UDP payload that is one
+//!                                                                          plain SIP message (below)
 //! Address strings are cached, so the many packets of one host share one `str`.
+//!
+//! Event 5 replaces event 0 once `parse_plain(parser)` is called, for a payload at a known
+//! offset of the file that holds exactly one SIP message the parser reads completely: its
+//! identity and key facts are read (`HeadParser::plain`), the rest is where to read the bytes
+//! back (offset, and `digest` = hash(payload) << 24 | len(payload), Python's `hash` of the
+//! bytes, as `SipMessage.leave_in` keeps it). Python then makes the message without the payload
+//! ever being a Python object for long; anything else stays event 0 and goes the general way.
 
 use crate::FastMap;
 
@@ -26,6 +36,8 @@ struct ToPython<'py, 'c> {
     out: Bound<'py, PyList>,
     cache: &'c mut FastMap<Addr, Py<PyString>>,
     error: Option<PyErr>,
+    /// The head parser for event 5, when asked for (`CaptureScanner::parse_plain`).
+    parser: Option<&'c mut HeadParser>,
 }
 
 impl<'py> ToPython<'py, '_> {
@@ -67,6 +79,22 @@ impl Events for ToPython<'_, '_> {
         offset: Option<u64>,
     ) {
         let (s, d) = (self.addr(src), self.addr(dst));
+        if let (Some(parser), Some(at)) = (self.parser.as_deref_mut(), offset) {
+            match parser.plain(self.py, payload) {
+                Ok(Some((digest, body_at, ident, facts))) => {
+                    let event = (
+                        5u8, number, time, s, sport, d, dport, at, digest, body_at, ident, facts,
+                    );
+                    self.push(event);
+                    return;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    self.error.get_or_insert(e);
+                    return;
+                }
+            }
+        }
         let payload = PyBytes::new(self.py, payload);
         self.push((0u8, number, time, s, sport, d, dport, payload, offset));
     }
@@ -145,15 +173,21 @@ enum Feed<'a> {
 struct CaptureScanner {
     inner: Scanner,
     cache: FastMap<Addr, Py<PyString>>,
+    parser: Option<Py<HeadParser>>,
 }
 
 impl CaptureScanner {
     fn run<'py>(&mut self, py: Python<'py>, chunk: Feed<'_>) -> PyResult<Bound<'py, PyList>> {
+        let mut parser = match &self.parser {
+            Some(p) => Some(p.bind(py).try_borrow_mut()?),
+            None => None,
+        };
         let mut sink = ToPython {
             py,
             out: PyList::empty(py),
             cache: &mut self.cache,
             error: None,
+            parser: parser.as_deref_mut(),
         };
         match chunk {
             Feed::Chunk(c) => self.inner.feed(c, &mut sink),
@@ -175,7 +209,15 @@ impl CaptureScanner {
         CaptureScanner {
             inner: Scanner::new(sniff_sip, max_rtp_flows),
             cache: FastMap::default(),
+            parser: None,
         }
+    }
+
+    /// From now on, a UDP payload at a known offset of the file that is one plain SIP message
+    /// is read by `parser` and delivered as event 5 (see the module docs). Call it only when
+    /// the offsets are the file's and the scan sniffs SIP itself.
+    fn parse_plain(&mut self, parser: Py<HeadParser>) {
+        self.parser = Some(parser);
     }
 
     /// Scan the next bytes of the file; return the events they complete. The scan pauses
@@ -432,6 +474,40 @@ impl HeadParser {
             f.credentials.into_bound_py_any(py)?,
         ];
         Ok(PyTuple::new(py, items)?.into_any().unbind())
+    }
+}
+
+/// What event 5 carries of a message: (digest, body_at, ident, facts).
+type Plain = (i128, usize, Py<PyAny>, Py<PyAny>);
+
+impl HeadParser {
+    /// The parts of event 5 when `data` is one SIP message that `parse` reads completely — its
+    /// identity (ident.rs: the start line, Call-ID and CSeq, every mandatory header, the body as
+    /// long as Content-Length says) and key facts (facts.rs), no line that is not a header line
+    /// and no CR/LF before the start line — else None. Those are the messages
+    /// `sipdiag.dissect._one_message` takes from a datagram without looking further, and whose
+    /// bytes `SipMessage.leave_in` leaves in the file with no index: nothing else of them
+    /// would be kept.
+    fn plain(&mut self, py: Python<'_>, data: &[u8]) -> PyResult<Option<Plain>> {
+        if data.is_empty() || data[0] == b'\n' || data[0] == b'\r' || data.len() > 0xFF_FFFF {
+            return Ok(None);
+        }
+        let l = crate::head::layout(data);
+        let r = self.table.record(data, &l);
+        if !r.others.is_empty() {
+            return Ok(None);
+        }
+        let Some(i) = crate::ident::ident(data, &l, &r, self.ident_ids) else {
+            return Ok(None);
+        };
+        let Some(f) = crate::facts::facts(data, &r, self.ids) else {
+            return Ok(None);
+        };
+        let ident = self.ident_tuple(py, i)?;
+        let facts = self.facts_tuple(py, f)?;
+        let hash = PyBytes::new(py, data).hash()?;
+        let digest = (hash as i128) << 24 | data.len() as i128;
+        Ok(Some((digest, l.body_at, ident, facts)))
     }
 }
 

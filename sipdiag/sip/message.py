@@ -56,6 +56,8 @@ def _rare(name: str, doc: str) -> property:
     return property(lambda self: self._get_more(name), lambda self, value: self._set_more(name, value), doc=doc)
 
 
+_new_message = object.__new__
+
 _UNSET = object()
 """A view not parsed yet (`SipMessage._kept`)."""
 
@@ -147,6 +149,36 @@ class SipMessage:
         """Position in the merged timeline of all inputs (set by flows)."""
         self._facts = facts
         """The key facts (keyfacts.py) when the compiled core read them; else read on first use."""
+
+    @classmethod
+    def left_in(cls, file, offset: int, digest: int, origin: Origin, time: float | None, src: Endpoint,
+                dst: Endpoint, transport: str, body_at: int, ident: tuple, facts: KeyFacts) -> "SipMessage":
+        """The message whose bytes are at `offset` in capture file `file` (a RawFile), as the
+        compiled core read them whole in one pass (rust/src/python.rs, event 5): `digest` is
+        hash(bytes) << 24 | len(bytes), `ident` (start line, method, status, Call-ID, CSeq).
+        The same message, slot for slot, that `__init__` and then `leave_in` make of those bytes
+        when the core reads them completely (tests/test_core_differential.py compares them), made
+        without the bytes."""
+        self = _new_message(cls)
+        self.origin = origin
+        self.time = time
+        self.src = src
+        self.dst = dst
+        self.transport = transport
+        self._raw = None
+        self._file = file
+        self._at = offset
+        self._sum = digest
+        self.start_line, self.method, self.status, self._call_id, self._cseq = ident
+        self.anomalies = NONE
+        self.seq = 0
+        self._body_at = body_at
+        self._index = None
+        self._folded = None
+        self._facts = facts
+        self._views = None
+        self._more = None
+        return self
 
     # -- basics --------------------------------------------------------------------------
     @property

@@ -179,6 +179,24 @@ def _record_function():
     return _compiled_parser.parse
 
 
+def plain_messages(raw_file) -> tuple[object, Callable] | None:
+    """For `CaptureReader.plain_messages` on the compiled core: its head parser and what makes
+    a message of a UDP datagram it read whole (the message left in `raw_file`, a RawFile, as
+    `SipMessage.left_in` says); None on the pure core, whose reader hands every datagram over
+    as a frame."""
+    _record_function()
+    if _compiled_parser is None or core.compiled() is None:
+        return None
+    left_in = SipMessage.left_in
+
+    def make(origin: Origin, time: float | None, src: Endpoint, dst: Endpoint, offset: int, digest: int,
+             body_at: int, ident: tuple, facts: tuple) -> SipMessage:
+        return left_in(raw_file, offset, digest, origin, time, src, dst, "UDP", body_at, ident,
+                       new_facts(KeyFacts, facts))
+
+    return _compiled_parser, make
+
+
 def header_index(data: bytes) -> array:
     """The header index `parse_message` gave the message of `data`: for a message whose bytes
     were left in the capture file and read back (`SipMessage._layout`). Name ids are stable,

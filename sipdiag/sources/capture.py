@@ -87,6 +87,12 @@ class CaptureReader:
         """A `rawfile.RawFile` for this file when it is a plain regular file (open_input sets it):
         then both readers say where each UDP payload is (`Frame.file_offset`: the scanner, or
         the pure reader from its records' offsets)."""
+        self.plain_messages: tuple[object, Callable] | None = None
+        """(parser, make) from the SIP layer (dissect.py), for the compiled core: a UDP payload
+        of a plain regular file that is one SIP message `parser` (a `_core.HeadParser`) reads
+        completely is not a Frame but `make(origin, time, src, dst, offset, digest, body_at,
+        ident, facts)`, what the core read of it (rust/src/python.rs, event 5); this reader
+        passes it on as it is, in order. Only with the scanner's own SIP sniff."""
 
     def __iter__(self) -> Iterator[Frame]:
         compiled = core.compiled()
@@ -137,6 +143,10 @@ class CaptureReader:
         if sniff:
             keep = None  # the scanner applies exactly this test itself
         scanner = compiled.CaptureScanner(sniff, MAX_RTP_FLOWS)
+        make = None
+        if sniff and in_file and self.plain_messages is not None:
+            parser, make = self.plain_messages
+            scanner.parse_plain(parser)
         p.count_rtp = _ScannerRtp(scanner).count
         tcp_add = p.tcp.add
         out = p.out
@@ -157,7 +167,10 @@ class CaptureReader:
             """Turn one batch of scanner events into frames, in `out`."""
             for ev in events:  # the tuples are described in rust/src/python.rs
                 kind = ev[0]
-                if kind == 0:  # a UDP payload
+                if kind == 5:  # a UDP payload the core read as one plain SIP message
+                    out.append(make(Origin(path, frame=ev[1]), ev[2], endpoint(ev[3], ev[4]), endpoint(ev[5], ev[6]),
+                                    *ev[7:]))
+                elif kind == 0:  # a UDP payload
                     if keep is not None and not keep(ev[7]):
                         continue
                     out.append(Frame(Origin(path, frame=ev[1]), ev[2], endpoint(ev[3], ev[4]), endpoint(ev[5], ev[6]),
