@@ -213,11 +213,14 @@ class AnalysisIndex:
         if key in self._bindings:
             return self._bindings[key]
         found = None
+        needle = ip.encode() if ip else None
         for t in flow.transactions:
             final = t.final
             if t.method != "REGISTER" or final is None or not final.status or not 200 <= final.status < 300:
                 continue  # a 2xx to INVITE carries the answerer's own Contact, not a stored binding
-            for c in final.contacts:
+            # both kinds of Contact below name `ip` as it is written (ASCII), so in bytes that do
+            # not hold it there is no Contact to parse (a phone's thousand refreshes, unrewritten)
+            for c in final.contacts if needle is None or needle in final.raw else ():
                 received = c.params.get("received")
                 if received and ip and ip in received:
                     found = ("received", final, received)
